@@ -1,0 +1,63 @@
+"""`daytona-cli snapshot ...`: the snapshots sandboxes are created from."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from daytona_cli.commands.common import JsonOption, no_results
+from daytona_cli.output import Column, field_column, time_column
+
+if TYPE_CHECKING:
+    from daytona_cli.app import AppContext
+
+app = typer.Typer(help="List the snapshots sandboxes are created from.", no_args_is_help=True)
+
+
+def _size(obj: dict[str, Any], human: bool) -> str:
+    value = obj.get("size")
+    if not isinstance(value, (int, float)):
+        return ""
+    return f"{value:.2f} GB" if human else f"{value:g}"
+
+
+def _resources(obj: dict[str, Any], human: bool) -> str:
+    parts = [obj.get("cpu"), obj.get("mem"), obj.get("disk")]
+    text = ["" if part is None else f"{part:g}" if isinstance(part, float) else str(part)
+            for part in parts]  # fmt: skip
+    if human:
+        return f"{text[0]} CPU, {text[1]} GiB RAM, {text[2]} GiB disk"
+    return "\t".join(text)
+
+
+SNAPSHOT_COLUMNS = (
+    field_column("NAME", "name", no_wrap=True),
+    field_column("STATE", "state", style="state"),
+    Column("SIZE", _size),
+    Column("RESOURCES", _resources),
+    time_column("CREATED", "createdAt"),
+)
+
+
+@app.command("list")
+def list_snapshots(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="TEXT", help="Names containing TEXT.")
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, metavar="N", help="At most N snapshots (default: all)."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List snapshots, following every page. Example: daytona-cli snapshot list --name python"""
+    state: AppContext = ctx.obj
+    state.output.json_mode = json_output
+    pages = state.client().list_snapshots(name=name, limit=limit)
+    if json_output:
+        state.output.json_stream(pages)
+        return
+    if not state.output.table(SNAPSHOT_COLUMNS, pages):
+        no_results(state.output, "snapshots")

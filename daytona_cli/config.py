@@ -1,0 +1,127 @@
+"""Settings: the real environment first, then a .env file (./.env or --env-file).
+
+Nothing here runs at import time; :func:`load_settings` is called once a command needs the API.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from daytona_cli.errors import Category, CliError, usage
+
+DEFAULT_API_URL = "https://app.daytona.io/api"
+
+# Every variable the CLI reads, with the line .env.example and the README give it.
+VARIABLES: dict[str, str] = {
+    "DAYTONA_API_KEY": "API key (required). Create one in the Daytona Dashboard under API Keys.",
+    "DAYTONA_API_URL": f"API base URL (default {DEFAULT_API_URL}).",
+    "DAYTONA_ORGANIZATION_ID": "Organization ID, sent as X-Daytona-Organization-ID (optional).",
+    "DAYTONA_TARGET": "Default region for `sandbox create` (optional; the server picks otherwise).",
+}
+
+MISSING_KEY_HINT = (
+    "create a key in the Daytona Dashboard (API Keys), then export DAYTONA_API_KEY=... "
+    "or put DAYTONA_API_KEY=... in ./.env (or a file named with --env-file)"
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: str
+    api_url: str
+    organization_id: str | None
+    target: str | None
+    # Set when the API URL came from a file while the key came from the real environment:
+    # a planted .env must not silently redirect a real key to another host.
+    url_file_warning: str | None = None
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    # Imported here: python-dotenv is only needed by commands that talk to the API.
+    from dotenv import dotenv_values
+
+    try:
+        values = dotenv_values(path, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise usage(f"cannot read env file {path}: {exc}") from None
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    cwd: Path,
+    env_file: Path | None = None,
+) -> Settings:
+    """Resolve settings: real environment > env file (--env-file, else ./.env only, no walking up)."""
+    if env_file is not None:
+        if not env_file.is_file():
+            raise usage(
+                f"env file not found: {env_file}",
+                hint="check the path given to --env-file",
+            )
+        file_values, file_name = _read_env_file(env_file), str(env_file)
+    elif (cwd / ".env").is_file():
+        file_values, file_name = _read_env_file(cwd / ".env"), ".env"
+    else:
+        file_values, file_name = {}, ""
+
+    def pick(name: str) -> tuple[str | None, bool]:
+        value = environ.get(name)
+        if value:
+            return value, False
+        value = file_values.get(name)
+        return (value, True) if value else (None, False)
+
+    api_key, key_from_file = pick("DAYTONA_API_KEY")
+    if not api_key:
+        raise CliError(
+            Category.AUTH, "no API key: DAYTONA_API_KEY is not set", hint=MISSING_KEY_HINT
+        )
+    raw_url, url_from_file = pick("DAYTONA_API_URL")
+    api_url = normalise_api_url(raw_url or DEFAULT_API_URL)
+    organization_id, _ = pick("DAYTONA_ORGANIZATION_ID")
+    target, _ = pick("DAYTONA_TARGET")
+    warning = None
+    if url_from_file and not key_from_file:
+        warning = (
+            f"using DAYTONA_API_URL={api_url} from {file_name} with the API key from the "
+            "environment; unset it there if that is not what you meant"
+        )
+    return Settings(
+        api_key=api_key.strip(),
+        api_url=api_url,
+        organization_id=organization_id,
+        target=target,
+        url_file_warning=warning,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_api_url(url: str) -> str:
+    """Check the base URL and strip a trailing slash; a path prefix (``/api``) is kept as given."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise usage(
+            f"DAYTONA_API_URL is not an http(s) URL: {url!r}",
+            hint=f"use the API base URL, e.g. {DEFAULT_API_URL}",
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise usage(
+            f"refusing to send the API key over plain http to {parts.hostname}",
+            hint="use an https:// DAYTONA_API_URL (plain http is allowed for loopback only)",
+        )
+    if parts.query or parts.fragment:
+        raise usage(f"DAYTONA_API_URL must not have a query or fragment: {url!r}")
+    return url.strip().rstrip("/")

@@ -1,0 +1,80 @@
+"""Parsers and validators for what users type: checked before any request is sent (exit 2)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from daytona_cli.errors import usage
+
+# SandboxState from the API spec. `destroyed` can never be listed (the API rejects it as a filter).
+SANDBOX_STATES = (
+    "creating", "restoring", "destroyed", "destroying", "started", "stopped", "starting",
+    "stopping", "error", "build_failed", "pending_build", "building_snapshot", "unknown",
+    "pulling_snapshot", "archived", "archiving", "resizing", "snapshotting", "forking",
+    "pausing", "paused", "resuming",
+)  # fmt: skip
+LISTABLE_STATES = tuple(state for state in SANDBOX_STATES if state != "destroyed")
+SORT_FIELDS = ("name", "cpu", "memoryGib", "diskGib", "lastActivityAt", "createdAt")
+ORDERS = ("asc", "desc")
+
+MAX_IDENTIFIER_LENGTH = 255
+
+
+def parse_pairs(values: Sequence[str], what: str, option: str) -> dict[str, str]:
+    """``KEY=VALUE`` options into a dict; the value may be empty and may contain ``=``."""
+    pairs: dict[str, str] = {}
+    for raw in values:
+        key, sep, value = raw.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise usage(
+                f"{option} expects KEY=VALUE, got {raw!r}",
+                hint=f"write the {what} as {option} KEY=VALUE",
+            )
+        if not key.isprintable() or not value.isprintable():
+            raise usage(f"{option} {key!r}: control characters are not allowed")
+        pairs[key] = value
+    return pairs
+
+
+def check_states(values: Sequence[str], allowed: Sequence[str] = LISTABLE_STATES) -> list[str]:
+    states = []
+    for value in values:
+        state = value.strip().lower()
+        if state not in allowed:
+            raise usage(
+                f"unknown state {value!r}",
+                hint="valid states: " + ", ".join(allowed),
+            )
+        states.append(state)
+    return states
+
+
+def check_choice(value: str | None, allowed: Sequence[str], option: str) -> str | None:
+    if value is None:
+        return None
+    for choice in allowed:
+        if value.lower() == choice.lower():
+            return choice
+    raise usage(f"{option} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def check_identifier(value: str, what: str = "sandbox name or ID") -> str:
+    """Reject what cannot be a name or ID before sending it anywhere."""
+    if not value or not value.strip():
+        raise usage(f"empty {what}")
+    if len(value) > MAX_IDENTIFIER_LENGTH:
+        raise usage(f"{what} is longer than {MAX_IDENTIFIER_LENGTH} characters")
+    if not value.isprintable():
+        raise usage(f"{what} {value!r} contains control characters")
+    return value
+
+
+def check_image(value: str) -> str:
+    """An image reference goes into a one-line Dockerfile: no whitespace, nothing to inject."""
+    if not value or any(char.isspace() for char in value) or not value.isprintable():
+        raise usage(
+            f"invalid image reference {value!r}",
+            hint="give an image like python:3.12-slim or ghcr.io/org/image:tag",
+        )
+    return value

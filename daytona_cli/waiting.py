@@ -1,0 +1,104 @@
+"""Poll a sandbox until it reaches a state, with a deadline and backoff.
+
+Shared by create, start and stop. The first poll comes after a fraction of a second (a sandbox
+that is ready in 0.3 s is reported in well under a second) and the interval grows from there, so
+a slow build does not hammer the API.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+from daytona_cli.errors import Category, CliError
+
+JSONObject = dict[str, Any]
+
+FAILED_STATES = frozenset({"error", "build_failed"})
+GONE_STATES = frozenset({"destroyed", "destroying"})
+
+FIRST_DELAY = 0.1
+BACKOFF = 1.5
+MAX_DELAY = 2.0
+
+
+class WaitTimeout(Exception):
+    """The deadline passed; carries the last state seen so the caller can say what is happening."""
+
+    def __init__(self, last: JSONObject | None) -> None:
+        super().__init__("timed out")
+        self.last = last
+
+
+@dataclass
+class Clock:
+    """Time, injectable so tests can run waits without real sleeping when they want to."""
+
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+def wait_for_state(
+    fetch: Callable[[], JSONObject | None],
+    targets: Collection[str],
+    *,
+    timeout: float | None,
+    clock: Clock,
+    on_update: Callable[[JSONObject], None] = lambda _sandbox: None,
+    first: JSONObject | None = None,
+    gone_ok: bool = False,
+) -> JSONObject | None:
+    """Return the sandbox once its state is in ``targets``.
+
+    ``fetch`` returns ``None`` when the sandbox no longer exists; that ends the wait successfully
+    only when ``gone_ok`` (a stop that deletes an auto-delete-0 sandbox). A sandbox in ``error`` or
+    ``build_failed`` fails the wait with the server's ``errorReason``. ``timeout`` None or 0 means
+    no limit.
+    """
+    deadline = clock.monotonic() + timeout if timeout else None
+    delay = FIRST_DELAY
+    sandbox = first
+    while True:
+        if sandbox is not None:
+            on_update(sandbox)
+            state = sandbox.get("state")
+            if state in targets:
+                return sandbox
+            if state in FAILED_STATES:
+                raise failed_error(sandbox)
+            if gone_ok and state in GONE_STATES:
+                return None
+        if deadline is not None:
+            remaining = deadline - clock.monotonic()
+            if remaining <= 0:
+                raise WaitTimeout(sandbox)
+            clock.sleep(min(delay, remaining))
+        else:
+            clock.sleep(delay)
+        delay = min(delay * BACKOFF, MAX_DELAY)
+        fetched = fetch()
+        if fetched is None:
+            if gone_ok:
+                return None
+            raise CliError(Category.NOT_FOUND, f"sandbox {describe(sandbox)} disappeared")
+        sandbox = fetched
+
+
+def failed_error(sandbox: JSONObject) -> CliError:
+    reason = sandbox.get("errorReason") or "no reason given"
+    return CliError(
+        Category.CONFLICT,
+        f"sandbox {describe(sandbox)} is in state {sandbox.get('state')}: {reason}",
+        hint=f"inspect it with `daytona-cli sandbox get {sandbox.get('id', '')}`",
+    )
+
+
+def describe(sandbox: JSONObject | None) -> str:
+    if not sandbox:
+        return "?"
+    name, ident = sandbox.get("name"), sandbox.get("id")
+    if name and ident and name != ident:
+        return f"{name} ({ident})"
+    return str(ident or name or "?")
