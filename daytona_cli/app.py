@@ -71,6 +71,7 @@ class AppContext:
         self.runtime = runtime
         self.debug = False
         self.env_file: Path | None = None
+        self.request_timeout: float | None = None
         # `sandbox exec` reports its own failures as 125 so they never pass for remote exit codes.
         self.own_failure_exit: int | None = None
         self.output = Output(
@@ -111,6 +112,10 @@ class AppContext:
                 organization_id=settings.organization_id,
                 transport=self.runtime.transport,
                 debug=self._debug_line if self.debug else None,
+                max_attempts=settings.max_attempts,
+                monotonic=self.runtime.clock.monotonic,
+                sleep=self.runtime.clock.sleep,
+                **({"request_timeout": self.request_timeout} if self.request_timeout else {}),
             )
         return self._client
 
@@ -135,9 +140,14 @@ class RootGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except CliError as err:
+            if err.category is Category.INTERRUPTED:
+                _exit_on_next_interrupt()
+                state.output.error(err)
+                raise typer.Exit(err.exit_code) from None
             state.output.error(err)
             raise typer.Exit(state.own_failure_exit or err.exit_code) from None
         except KeyboardInterrupt:
+            _exit_on_next_interrupt()
             state.output.error(CliError(Category.INTERRUPTED, "interrupted"))
             raise typer.Exit(130) from None
         except BrokenPipeError:
@@ -159,6 +169,15 @@ class RootGroup(TyperGroup):
                 )
             )
             raise typer.Exit(state.own_failure_exit or 1) from None
+
+
+def _exit_on_next_interrupt() -> None:
+    """After the first Ctrl-C the CLI is only tidying up; a second one ends it at once."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(130))
 
 
 def _silence_stdout() -> None:
@@ -215,6 +234,15 @@ def root(
             help="Read settings from this file instead of ./.env (the environment still wins).",
         ),
     ] = None,
+    request_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--request-timeout",
+            min=0.1,
+            metavar="SECONDS",
+            help="Give each API call, retries included, at most SECONDS (default 120).",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -225,6 +253,7 @@ def root(
     state: AppContext = ctx.obj
     state.debug = debug
     state.env_file = env_file
+    state.request_timeout = request_timeout
 
 
 def _register() -> None:
@@ -246,7 +275,7 @@ def _looks_like_exec(argv: Sequence[str]) -> bool:
         if skip:
             skip = False
             continue
-        if arg == "--env-file":
+        if arg in ("--env-file", "--request-timeout"):
             skip = True
             continue
         if not arg.startswith("-"):
@@ -264,7 +293,10 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
     # Known before parsing, so that even a usage error comes out as JSON under --json.
     options = argv[: list(argv).index("--")] if "--" in argv else argv
     state.output.json_mode = "--json" in options
+    import signal
+
     command = typer.main.get_command(app)
+    previous_sigint = signal.getsignal(signal.SIGINT)
     try:
         result = command.main(
             args=list(argv), prog_name="daytona-cli", standalone_mode=False, obj=state
@@ -284,6 +316,8 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
         return 130
     finally:
         state.close()
+        if signal.getsignal(signal.SIGINT) is not previous_sigint:
+            signal.signal(signal.SIGINT, previous_sigint)
     return result if isinstance(result, int) else 0
 
 

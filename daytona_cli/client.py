@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import random
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -28,6 +31,15 @@ EXEC_API_LIMIT_SECONDS = 360.0
 EXEC_READ_MARGIN_SECONDS = 30.0
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
+# Bounds every attempt and backoff sleep of one API call, so a server that trickles bytes or keeps
+# answering 503 cannot hang a CI job. `--request-timeout` overrides it.
+DEFAULT_REQUEST_TIMEOUT = 120.0
+DEFAULT_MAX_ATTEMPTS = 3
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 10.0
+# Every create carries this label, so after an ambiguous failure the CLI can find what it made.
+REQUEST_ID_LABEL = "daytona-cli/request-id"
 
 # Server messages that mean "the sandbox is in the wrong state for this", not "your input is wrong".
 _STATE_MESSAGES = (
@@ -114,15 +126,39 @@ def error_from_response(response: httpx.Response, subject: str | None = None) ->
     return CliError(category, message, hint=hint, status=status)
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """The wait the API asks for: ``Retry-After`` or a per-bucket ``Retry-After-<bucket>`` header."""
+def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """The wait the API asks for: ``Retry-After`` or a per-bucket ``Retry-After-<bucket>`` header.
+
+    Values are seconds or an HTTP date; the longest wait named wins.
+    """
+    waits = []
     for name, value in headers.items():
         if name.lower() == "retry-after" or name.lower().startswith("retry-after-"):
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                continue
-    return None
+            wait = _parse_retry_after(value, time.time() if now is None else now)
+            if wait is not None:
+                waits.append(wait)
+    return max(waits) if waits else None
+
+
+def _parse_retry_after(value: str, now: float) -> float | None:
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+class _Failed(Exception):
+    """One attempt failed before an HTTP answer; ``sent`` says whether the server may have acted."""
+
+    def __init__(self, error: CliError, *, sent: bool) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.sent = sent
 
 
 class DaytonaClient:
@@ -136,11 +172,18 @@ class DaytonaClient:
         organization_id: str | None = None,
         transport: httpx.BaseTransport | None = None,
         debug: Callable[[str], None] | None = None,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         import httpx
 
-        self._httpx = httpx
         self._debug = debug
+        self._request_timeout = request_timeout
+        self._max_attempts = max(1, max_attempts)
+        self._monotonic = monotonic
+        self._sleep = sleep
         headers = {
             "Authorization": f"Bearer {api_key}",
             "User-Agent": f"daytona-cli/{__version__} (python {platform.python_version()})",
@@ -148,16 +191,12 @@ class DaytonaClient:
         }
         if organization_id:
             headers["X-Daytona-Organization-ID"] = organization_id
-        hooks: dict[str, list[Callable[..., Any]]] = {}
-        if debug is not None:
-            hooks = {"request": [self._log_request], "response": [self._log_response]}
         self._http = httpx.Client(
             base_url=api_url.rstrip("/") + "/",
             headers=headers,
             transport=transport,
             timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
             follow_redirects=False,
-            event_hooks=hooks,
         )
 
     def close(self) -> None:
@@ -171,23 +210,25 @@ class DaytonaClient:
 
     # --- debug logging (key redacted) ----------------------------------------------------------
 
-    def _log_request(self, request: httpx.Request) -> None:
-        assert self._debug is not None
-        self._debug(f"> {request.method} {request.url}")
+    def _log_request(self, request: httpx.Request, attempt: int) -> None:
+        if self._debug is None:
+            return
+        self._debug(f"> {request.method} {request.url} (attempt {attempt})")
         for name, value in redact_headers(request.headers).items():
             self._debug(f"> {name}: {value}")
         if request.content:
             self._debug(f"> {request.content.decode('utf-8', 'replace')[:2000]}")
 
-    def _log_response(self, response: httpx.Response) -> None:
-        assert self._debug is not None
-        response.read()
-        self._debug(f"< {response.status_code} {response.reason_phrase} ({response.request.url})")
+    def _log_response(self, response: httpx.Response, elapsed: float) -> None:
+        if self._debug is None:
+            return
+        self._debug(f"< {response.status_code} {response.reason_phrase} in {elapsed:.3f} s")
         for name, value in response.headers.items():
             self._debug(f"< {name}: {value}")
-        self._debug(f"< {response.text[:2000]}")
+        if response.content:
+            self._debug(f"< {response.text[:2000]}")
 
-    # --- the one request path ------------------------------------------------------------------
+    # --- the one request path: bounded retries under one deadline ------------------------------
 
     def _request(
         self,
@@ -198,40 +239,130 @@ class DaytonaClient:
         json_body: JSONObject | None = None,
         timeout: float | None = None,
         subject: str | None = None,
+        idempotent: bool = True,
+        done_after_ambiguous: Collection[int] = (),
     ) -> Any:
-        httpx = self._httpx
-        request_timeout = (
-            httpx.Timeout(timeout, connect=CONNECT_TIMEOUT) if timeout is not None else None
+        """Send one API call, retrying what is safe to retry, and return its decoded JSON.
+
+        Idempotent calls are retried on transport failures and on 429/5xx. Others (create, exec)
+        only when the request surely did not act: it was never sent, or the answer was 429. All
+        attempts and sleeps share one deadline. A status in ``done_after_ambiguous`` answered
+        after an ambiguous attempt means the earlier attempt did the work (a retried delete that
+        finds the sandbox gone): the call returns None.
+        """
+        read_timeout = timeout if timeout is not None else READ_TIMEOUT
+        budget = max(self._request_timeout, read_timeout) if timeout else self._request_timeout
+        deadline = self._monotonic() + budget
+        ambiguous = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._send_once(method, url, params, json_body, read_timeout, deadline,
+                                           attempt)  # fmt: skip
+            except _Failed as failed:
+                ambiguous = ambiguous or failed.sent
+                if (idempotent or not failed.sent) and self._backoff(attempt, None, deadline):
+                    continue
+                failed.error.ambiguous = ambiguous
+                raise failed.error from None
+            status = response.status_code
+            if ambiguous and status in done_after_ambiguous:
+                return None
+            if status in RETRY_STATUSES:
+                wait = retry_after_seconds(response.headers)
+                if (idempotent or status == 429) and self._backoff(attempt, wait, deadline):
+                    ambiguous = ambiguous or status != 429
+                    continue
+                ambiguous = ambiguous or status != 429
+            if status >= 400:
+                error = error_from_response(response, subject)
+                error.ambiguous = ambiguous and status in RETRY_STATUSES
+                raise error
+            if 300 <= status < 400:
+                raise CliError(
+                    Category.OTHER,
+                    f"the API answered with a redirect ({status}) to "
+                    f"{response.headers.get('location', '?')}; not following it with the key attached",
+                    hint="check DAYTONA_API_URL",
+                    status=status,
+                )
+            return _decode_json(response)
+
+    def _backoff(self, attempt: int, wait: float | None, deadline: float) -> bool:
+        """Sleep before another attempt; False when out of attempts or the sleep would pass the deadline."""
+        if attempt >= self._max_attempts:
+            return False
+        if wait is None:
+            wait = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))  # noqa: S311
+        if self._monotonic() + wait >= deadline:
+            return False
+        if self._debug is not None:
+            self._debug(f"* retrying in {wait:.2f} s")
+        self._sleep(wait)
+        return True
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        params: Sequence[tuple[str, str]] | None,
+        json_body: JSONObject | None,
+        read_timeout: float,
+        deadline: float,
+        attempt: int,
+    ) -> httpx.Response:
+        """One attempt. The body is read chunk by chunk against the deadline (httpx's read
+        timeout is per chunk, so a server trickling one byte a second would never trip it)."""
+        import httpx
+
+        host = _host(self._full_url(url))
+        remaining = deadline - self._monotonic()
+        if remaining <= 0:
+            raise _Failed(self._deadline_error(host), sent=False)
+        request = self._http.build_request(
+            method,
+            url,
+            params=list(params) if params else None,
+            json=json_body,
+            timeout=httpx.Timeout(
+                min(read_timeout, remaining), connect=min(CONNECT_TIMEOUT, remaining)
+            ),
         )
+        self._log_request(request, attempt)
+        started = self._monotonic()
         try:
-            response = self._http.request(
-                method,
-                url,
-                params=list(params) if params else None,
-                json=json_body,
-                **({"timeout": request_timeout} if request_timeout is not None else {}),
-            )
-        except httpx.ConnectTimeout:
-            raise self._network_error(url, "timed out connecting") from None
-        except httpx.TimeoutException as exc:
-            raise CliError(
-                Category.TIMEOUT,
-                f"no answer from {_host(self._full_url(url))} in time ({type(exc).__name__})",
-                hint="the API is slow or unreachable; try again",
-            ) from None
+            response = self._http.send(request, stream=True)
+            try:
+                chunks = []
+                for chunk in response.iter_raw():
+                    chunks.append(chunk)
+                    if self._monotonic() > deadline:
+                        raise _Failed(self._deadline_error(host), sent=True)
+            finally:
+                response.close()
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _Failed(self._network_error(url, _describe(exc)), sent=False) from None
+        except httpx.TimeoutException:
+            raise _Failed(self._deadline_error(host), sent=True) from None
         except httpx.TransportError as exc:
-            raise self._network_error(url, str(exc) or type(exc).__name__) from None
-        if response.status_code >= 400:
-            raise error_from_response(response, subject)
-        if 300 <= response.status_code < 400:
-            raise CliError(
-                Category.OTHER,
-                f"the API answered with a redirect ({response.status_code}) to "
-                f"{response.headers.get('location', '?')}; not following it with the key attached",
-                hint="check DAYTONA_API_URL",
-                status=response.status_code,
-            )
-        return _decode_json(response)
+            error = self._network_error(url, "connection lost: " + _describe(exc))
+            raise _Failed(error, sent=True) from None
+        whole = httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=b"".join(chunks),
+            request=request,
+        )
+        self._log_response(whole, self._monotonic() - started)
+        return whole
+
+    def _deadline_error(self, host: str) -> CliError:
+        return CliError(
+            Category.TIMEOUT,
+            f"no complete answer from {host} in time",
+            hint="the API is slow or unreachable; try again, or raise --request-timeout",
+        )
 
     def _full_url(self, url: str) -> str:
         return str(self._http.base_url.join(url))
@@ -293,13 +424,72 @@ class DaytonaClient:
                 return
 
     def get_sandbox(self, id_or_name: str) -> JSONObject:
-        return self._object("GET", f"sandbox/{path_segment(id_or_name)}", subject=id_or_name)
+        return self._sandbox("GET", f"sandbox/{path_segment(id_or_name)}", subject=id_or_name)
 
     def create_sandbox(self, body: JSONObject) -> JSONObject:
-        return self._object("POST", "sandbox", json_body=body)
+        """Create once, even across retries.
+
+        Create is not idempotent, so ``_request`` retries it only when the server surely did not
+        act. After an ambiguous failure (answer lost, 5xx) the sandbox is looked up by a
+        request-ID label sent with it before another attempt, so one call never makes two.
+        """
+        import uuid
+
+        request_id = str(uuid.uuid4())
+        body = {**body, "labels": {**(body.get("labels") or {}), REQUEST_ID_LABEL: request_id}}
+        name = body.get("name")
+        deadline = self._monotonic() + self._request_timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._sandbox("POST", "sandbox", json_body=body, idempotent=False)
+            except CliError as err:
+                if attempt > 1 and err.status == 409 and name:
+                    # The name is taken: by our own earlier attempt, or by someone else.
+                    mine = self._find_created(request_id, name)
+                    if mine is not None:
+                        return mine
+                if not err.ambiguous:
+                    raise
+                if not self._backoff(attempt, None, deadline):
+                    err.hint = (
+                        "the sandbox may have been created; look for it with "
+                        f"`daytona-cli sandbox list -l {REQUEST_ID_LABEL}={request_id}`"
+                    )
+                    raise
+                mine = self._find_created(request_id, name)
+                if mine is not None:
+                    return mine
+
+    def _find_created(self, request_id: str, name: str | None) -> JSONObject | None:
+        """The sandbox an earlier attempt made, if any: by name when there is one (a GET is
+        consistent), else by the request-ID label (the list is only eventually consistent)."""
+        if name:
+            try:
+                sandbox = self.get_sandbox(name)
+            except CliError as err:
+                if err.category is Category.NOT_FOUND:
+                    return None
+                raise
+            labels = sandbox.get("labels") or {}
+            return sandbox if labels.get(REQUEST_ID_LABEL) == request_id else None
+        for page in self.list_sandboxes(labels={REQUEST_ID_LABEL: request_id}, limit=1):
+            for item in page:
+                return self.get_sandbox(str(item["id"]))
+        return None
 
     def delete_sandbox(self, id_or_name: str) -> JSONObject:
-        return self._object("DELETE", f"sandbox/{path_segment(id_or_name)}", subject=id_or_name)
+        """Delete; a retry that finds the sandbox gone means an earlier attempt deleted it."""
+        answer = self._request(
+            "DELETE",
+            f"sandbox/{path_segment(id_or_name)}",
+            subject=id_or_name,
+            done_after_ambiguous=(404,),
+        )
+        if answer is None:
+            return {"id": id_or_name, "state": "destroyed"}
+        return _checked_sandbox(answer, "DELETE /sandbox")
 
     def start_sandbox(self, id_or_name: str) -> JSONObject:
         return self._object("POST", f"sandbox/{path_segment(id_or_name)}/start", subject=id_or_name)
@@ -330,6 +520,7 @@ class DaytonaClient:
         if proxy_url is None:
             url = f"toolbox/{path_segment(sandbox_id)}/toolbox/process/execute"
         else:
+            _check_proxy_url(proxy_url)
             url = f"{proxy_url.rstrip('/')}/{path_segment(sandbox_id)}/process/execute"
         answer = self._object(
             "POST",
@@ -337,6 +528,7 @@ class DaytonaClient:
             json_body=body,
             timeout=command_timeout + EXEC_READ_MARGIN_SECONDS,
             subject=sandbox_id,
+            idempotent=False,
         )
         if not isinstance(answer.get("exitCode"), (int, float)) or not isinstance(
             answer.get("result"), str
@@ -386,11 +578,37 @@ class DaytonaClient:
         json_body: JSONObject | None = None,
         timeout: float | None = None,
         subject: str | None = None,
+        idempotent: bool = True,
     ) -> JSONObject:
-        body = self._request(method, url, json_body=json_body, timeout=timeout, subject=subject)
+        body = self._request(
+            method,
+            url,
+            json_body=json_body,
+            timeout=timeout,
+            subject=subject,
+            idempotent=idempotent,
+        )
         if not isinstance(body, dict):
-            raise _malformed(f"{method} /{url}", "expected a JSON object")
+            raise _malformed(f"{method} {url.split('?')[0]}", "expected a JSON object")
         return body
+
+    def _sandbox(
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: JSONObject | None = None,
+        subject: str | None = None,
+        idempotent: bool = True,
+    ) -> JSONObject:
+        answer = self._object(
+            method, url, json_body=json_body, subject=subject, idempotent=idempotent
+        )
+        return _checked_sandbox(answer, f"{method} {url}")
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def _host(url: str) -> str:
@@ -411,6 +629,29 @@ def _decode_json(response: httpx.Response) -> Any:
             hint="check DAYTONA_API_URL points at the Daytona API; run with --debug to see it",
             status=response.status_code,
         ) from None
+
+
+def _checked_sandbox(answer: Any, what: str) -> JSONObject:
+    """A sandbox must at least say which one it is; anything else is a malformed answer."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("id"), str) or not answer["id"]:
+        raise _malformed(what, "expected a sandbox with an id")
+    return answer
+
+
+def _check_proxy_url(url: str) -> None:
+    """The key goes to the toolbox proxy too, so the same rule as for the API URL applies."""
+    from daytona_cli.config import is_loopback
+
+    parts = urlsplit(url)
+    secure = parts.scheme == "https" or (
+        parts.scheme == "http" and is_loopback(parts.hostname or "")
+    )
+    if not secure or not parts.hostname:
+        raise CliError(
+            Category.OTHER,
+            f"refusing to send the API key to the toolbox proxy URL {url!r} the API returned",
+            hint="only https (or loopback http) proxy URLs are used",
+        )
 
 
 def _require_objects(items: list[Any], what: str) -> None:

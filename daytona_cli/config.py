@@ -21,7 +21,9 @@ VARIABLES: dict[str, str] = {
     "DAYTONA_API_URL": f"API base URL (default {DEFAULT_API_URL}).",
     "DAYTONA_ORGANIZATION_ID": "Organization ID, sent as X-Daytona-Organization-ID (optional).",
     "DAYTONA_TARGET": "Default region for `sandbox create` (optional; the server picks otherwise).",
+    "DAYTONA_MAX_ATTEMPTS": "Attempts per API call when retrying is safe (default 3; 1 disables).",
 }
+DEFAULT_MAX_ATTEMPTS = 3
 
 MISSING_KEY_HINT = (
     "create a key in the Daytona Dashboard (API Keys), then export DAYTONA_API_KEY=... "
@@ -35,6 +37,7 @@ class Settings:
     api_url: str
     organization_id: str | None
     target: str | None
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
     # Set when the API URL came from a file while the key came from the real environment:
     # a planted .env must not silently redirect a real key to another host.
     url_file_warning: str | None = None
@@ -85,6 +88,17 @@ def load_settings(
     api_url = normalise_api_url(raw_url or DEFAULT_API_URL)
     organization_id, _ = pick("DAYTONA_ORGANIZATION_ID")
     target, _ = pick("DAYTONA_TARGET")
+    attempts_text, _ = pick("DAYTONA_MAX_ATTEMPTS")
+    max_attempts = DEFAULT_MAX_ATTEMPTS
+    if attempts_text:
+        try:
+            max_attempts = int(attempts_text)
+        except ValueError:
+            max_attempts = 0
+        if not 1 <= max_attempts <= 10:
+            raise usage(
+                f"DAYTONA_MAX_ATTEMPTS must be a whole number from 1 to 10, got {attempts_text!r}"
+            )
     warning = None
     if url_from_file and not key_from_file:
         warning = (
@@ -96,6 +110,7 @@ def load_settings(
         api_url=api_url,
         organization_id=organization_id,
         target=target,
+        max_attempts=max_attempts,
         url_file_warning=warning,
     )
 

@@ -61,12 +61,16 @@ class CliError(Exception):
         *,
         hint: str | None = None,
         status: int | None = None,
+        ambiguous: bool = False,
     ) -> None:
         super().__init__(message)
         self.category = category
         self.message = message
         self.hint = hint
         self.status = status
+        # True when a request was sent but its outcome is unknown (answer lost, or a 5xx):
+        # the server may have acted on it.
+        self.ambiguous = ambiguous
 
     @property
     def exit_code(self) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ JSONObject = dict[str, Any]
 
 
 def inert(value: object) -> str:
-    """Text safe to print: control and format characters (ESC, CR, TAB, bidi overrides) escaped."""
+    """Text safe to print: anything not printable (ESC, CR, TAB, bidi overrides) shown escaped."""
     text = "" if value is None else str(value)
     if text.isprintable():
         return text
@@ -32,11 +31,9 @@ def inert(value: object) -> str:
     for char in text:
         if char.isprintable() or char == " ":
             out.append(char)
-        elif unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
+        else:
             code = ord(char)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(char)
     return "".join(out)
 
 
@@ -101,7 +98,9 @@ def field_column(heading: str, key: str, **kwargs: Any) -> Column:
 
 def time_column(heading: str, key: str) -> Column:
     return Column(
-        heading, lambda obj, human: relative_time(obj.get(key)) if human else iso_utc(obj.get(key))
+        heading,
+        lambda obj, human: relative_time(obj.get(key)) if human else iso_utc(obj.get(key)),
+        no_wrap=True,
     )
 
 

@@ -24,14 +24,14 @@ def parse_pairs(values: Sequence[str], what: str, option: str) -> dict[str, str]
     """``KEY=VALUE`` options into a dict; the value may be empty and may contain ``=``."""
     pairs: dict[str, str] = {}
     for raw in values:
-        key, sep, value = raw.partition("=")
-        key = key.strip()
+        raw_key, sep, value = raw.partition("=")
+        key = raw_key.strip()
         if not sep or not key:
             raise usage(
                 f"{option} expects KEY=VALUE, got {raw!r}",
                 hint=f"write the {what} as {option} KEY=VALUE",
             )
-        if not key.isprintable() or not value.isprintable():
+        if not raw_key.isprintable() or not value.isprintable():
             raise usage(f"{option} {key!r}: control characters are not allowed")
         pairs[key] = value
     return pairs

@@ -47,6 +47,7 @@ app = typer.Typer(
 )
 
 STOPPED_STATES = frozenset({"stopped", "archived"})
+SETTLED_STATES = frozenset({"started", "stopped", "archived", "error", "build_failed"})
 DEFAULT_WAIT_TIMEOUT = 180.0
 
 NoWaitOption = Annotated[
@@ -72,7 +73,7 @@ def _gib(obj: JSONObject, key: str, human: bool) -> str:
 LIST_COLUMNS = (
     field_column("NAME", "name", no_wrap=True),
     field_column("ID", "id", no_wrap=True),
-    field_column("STATE", "state", style="state"),
+    field_column("STATE", "state", style="state", no_wrap=True),
     field_column("SNAPSHOT", "snapshot"),
     field_column("CPU", "cpu"),
     Column("MEMORY", lambda obj, human: _gib(obj, "memory", human)),
@@ -308,6 +309,16 @@ def _wait(
                 gone_ok=gone_ok,
                 on_update=lambda s: update(f"{label}: {s.get('state')} (waiting for {goal})"),
             )
+        except KeyboardInterrupt:
+            raise CliError(
+                Category.INTERRUPTED,
+                f"interrupted while waiting for {label} to be {goal}; "
+                f"it carries on in the background ({state_of(sandbox)} when last seen)",
+                hint=(
+                    f"check it with `daytona-cli sandbox get {ident}` or remove it with "
+                    f"`daytona-cli sandbox delete {ident} --yes`"
+                ),
+            ) from None
         except WaitTimeout as exc:
             last = state_of(exc.last or sandbox)
             raise CliError(
@@ -321,6 +332,24 @@ def _wait(
     if final is None:
         return {**sandbox, "state": "destroyed"}
     return final
+
+
+def _when_settled(
+    state: AppContext,
+    client: DaytonaClient,
+    target: str,
+    action: Callable[[str], JSONObject],
+    timeout: float,
+) -> JSONObject:
+    """Run a lifecycle action; if another transition is under way (409), wait it out, then retry."""
+    try:
+        return action(target)
+    except CliError as err:
+        if err.status != 409 or "progress" not in err.message.lower():
+            raise
+    current = client.get_sandbox(target)
+    _wait(state, client, current, set(SETTLED_STATES), timeout, "changing state", gone_ok=True)
+    return action(target)
 
 
 def _details(sandbox: JSONObject) -> list[tuple[str, str]]:
@@ -457,7 +486,7 @@ def delete(
     client = state.client()
 
     def delete_one(target: str) -> JSONObject:
-        sandbox = client.delete_sandbox(target)
+        sandbox = _when_settled(state, client, target, client.delete_sandbox, DEFAULT_WAIT_TIMEOUT)
         out.success(f"Deleted sandbox {describe(sandbox) if sandbox.get('id') else target}")
         return sandbox
 
@@ -480,7 +509,7 @@ def start(
     client = state.client()
 
     def start_one(target: str) -> JSONObject:
-        sandbox = client.start_sandbox(target)
+        sandbox = _when_settled(state, client, target, client.start_sandbox, timeout)
         if sandbox.get("state") in ("error", "build_failed"):
             raise failed_error(sandbox)
         if not no_wait:
@@ -508,7 +537,7 @@ def stop(
 
     def stop_one(target: str) -> JSONObject:
         try:
-            sandbox = client.stop_sandbox(target)
+            sandbox = _when_settled(state, client, target, client.stop_sandbox, timeout)
         except CliError as err:
             # "not in a stoppable state": fine if it is already stopped; otherwise say so.
             if err.status != 400:
@@ -626,6 +655,9 @@ def _execute(client: DaytonaClient, sandbox: JSONObject, body: JSONObject) -> JS
     except CliError as err:
         if err.status == 408:
             raise _ExecTimeout(body.get("timeout")) from None
+        if err.ambiguous:
+            err.message = f"lost the answer ({err.message}): the command may have run"
+            err.hint = "check its effects before running it again"
         raise
 
 

@@ -22,20 +22,23 @@ def _size(obj: dict[str, Any], human: bool) -> str:
     return f"{value:.2f} GB" if human else f"{value:g}"
 
 
-def _resources(obj: dict[str, Any], human: bool) -> str:
-    parts = [obj.get("cpu"), obj.get("mem"), obj.get("disk")]
-    text = ["" if part is None else f"{part:g}" if isinstance(part, float) else str(part)
-            for part in parts]  # fmt: skip
-    if human:
-        return f"{text[0]} CPU, {text[1]} GiB RAM, {text[2]} GiB disk"
-    return "\t".join(text)
+def _amount(key: str, unit: str) -> Column:
+    def value(obj: dict[str, Any], human: bool) -> str:
+        amount = obj.get(key)
+        if not isinstance(amount, (int, float)):
+            return ""
+        return f"{amount:g} {unit}" if human and unit else f"{amount:g}"
+
+    return Column(key.upper() if key != "mem" else "MEMORY", value)
 
 
 SNAPSHOT_COLUMNS = (
     field_column("NAME", "name", no_wrap=True),
     field_column("STATE", "state", style="state"),
     Column("SIZE", _size),
-    Column("RESOURCES", _resources),
+    _amount("cpu", ""),
+    _amount("mem", "GiB"),
+    _amount("disk", "GiB"),
     time_column("CREATED", "createdAt"),
 )
 
