@@ -415,12 +415,18 @@ class DaytonaClient:
                 items, cursor = body["items"], body.get("nextCursor")
             else:
                 raise _malformed("GET /sandbox", "expected a list of sandboxes")
+            _require_objects(items, "GET /sandbox")
+            fetched = len(items)
+            if name:
+                # The API matches names with SQL ILIKE, where `_` and `%` are wildcards: keep
+                # only true prefixes, so `--name a_b` can never select `axb`.
+                prefix = name.lower()
+                items = [i for i in items if str(i.get("name", "")).lower().startswith(prefix)]
             if remaining is not None:
                 items = items[:remaining]
                 remaining -= len(items)
-            _require_objects(items, "GET /sandbox")
             yield items
-            if not cursor or not items or remaining == 0:
+            if not cursor or not fetched or remaining == 0:
                 return
 
     def get_sandbox(self, id_or_name: str) -> JSONObject:

@@ -93,7 +93,7 @@ class Column:
 
 
 def field_column(heading: str, key: str, **kwargs: Any) -> Column:
-    return Column(heading, lambda obj, _human: _scalar(obj.get(key)), **kwargs)
+    return Column(heading, lambda obj, _human: scalar(obj.get(key)), **kwargs)
 
 
 def time_column(heading: str, key: str) -> Column:
@@ -104,7 +104,20 @@ def time_column(heading: str, key: str) -> Column:
     )
 
 
-def _scalar(value: object) -> str:
+def fields_columns(fields: Sequence[str]) -> list[Column]:
+    """Columns named by the user with --fields: the API's field names, times shown as times."""
+    return [
+        time_column(name, name) if name.endswith("At") else field_column(name, name)
+        for name in fields
+    ]
+
+
+def project(obj: JSONObject, fields: Sequence[str] | None) -> JSONObject:
+    """Keep only the chosen keys (all of them when none were chosen)."""
+    return obj if fields is None else {name: obj.get(name) for name in fields}
+
+
+def scalar(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -140,6 +153,7 @@ class Output:
     json_mode: bool = False
     width: int | None = None
     _console: Any = field(default=None, repr=False)
+    _progress_shown: bool = field(default=False, repr=False)
 
     # --- stdout --------------------------------------------------------------------------------
 
@@ -184,6 +198,18 @@ class Output:
             self.stdout.flush()
         self.stdout.write("\n]\n" if count else "]\n")
         self.stdout.flush()
+        return count
+
+    def jsonl_stream(self, pages: Iterable[Sequence[Any]]) -> int:
+        """One compact JSON object per line, each page written as soon as it arrives."""
+        count = 0
+        for page in pages:
+            for item in page:
+                self.stdout.write(
+                    json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n"
+                )
+                count += 1
+            self.stdout.flush()
         return count
 
     def lines(self, pages: Iterable[Iterable[str]]) -> int:
@@ -278,16 +304,23 @@ class Output:
 
     @contextmanager
     def progress(self, text: str) -> Iterator[Callable[[str], None]]:
-        """A spinner on stderr while waiting, when stderr is a terminal; yields ``update(text)``."""
-        if not self.stderr_tty:
+        """A spinner on stderr while waiting, when stderr is a terminal; yields ``update(text)``.
+
+        One at a time: progress asked for while another shows (a bulk action's workers) is silent.
+        """
+        if not self.stderr_tty or self._progress_shown:
             yield lambda _text: None
             return
         from rich.console import Console
         from rich.text import Text
 
         console = Console(file=self.stderr, force_terminal=True, no_color=self.no_color)
-        with console.status(Text(inert(text))) as status:
-            yield lambda new: status.update(Text(inert(new)))
+        self._progress_shown = True
+        try:
+            with console.status(Text(inert(text))) as status:
+                yield lambda new: status.update(Text(inert(new)))
+        finally:
+            self._progress_shown = False
 
     def confirm(self, question: str) -> bool:
         """Ask on the terminal; the caller checks :meth:`can_prompt` first."""

@@ -78,3 +78,38 @@ def check_image(value: str) -> str:
             hint="give an image like python:3.12-slim or ghcr.io/org/image:tag",
         )
     return value
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: str, option: str) -> float:
+    """``90m``, ``2h``, ``7d``, ``1h30m``, ``45s``, ``2w`` into seconds."""
+    import re
+
+    text = value.strip().lower()
+    part = r"(\d+(?:\.\d+)?)([smhdw])"
+    if re.fullmatch(f"(?:{part})+", text):
+        seconds = sum(float(n) * _DURATION_UNITS[unit] for n, unit in re.findall(part, text))
+        if seconds > 0:
+            return seconds
+    raise usage(
+        f"{option} expects a duration like 90m, 2h, 7d or 1h30m; got {value!r}",
+        hint="units: s, m, h, d, w",
+    )
+
+
+def check_fields(
+    value: str | None, valid: Sequence[str], option: str = "--fields"
+) -> list[str] | None:
+    """``a,b,c`` into API field names, each checked against the object's fields."""
+    if value is None:
+        return None
+    fields = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [field for field in fields if field not in valid]
+    if not fields or unknown:
+        raise usage(
+            f"unknown field(s) for {option}: {', '.join(unknown) or '(none given)'}",
+            hint="valid fields: " + ", ".join(valid),
+        )
+    return fields

@@ -17,7 +17,6 @@ from daytona_cli.errors import Category, CliError
 JSONObject = dict[str, Any]
 
 FAILED_STATES = frozenset({"error", "build_failed"})
-GONE_STATES = frozenset({"destroyed", "destroying"})
 
 FIRST_DELAY = 0.1
 BACKOFF = 1.5
@@ -53,9 +52,9 @@ def wait_for_state(
     """Return the sandbox once its state is in ``targets``.
 
     ``fetch`` returns ``None`` when the sandbox no longer exists; that ends the wait successfully
-    only when ``gone_ok`` (a stop that deletes an auto-delete-0 sandbox). A sandbox in ``error`` or
-    ``build_failed`` fails the wait with the server's ``errorReason``. ``timeout`` None or 0 means
-    no limit.
+    only when ``gone_ok`` (waiting for deletion, or a stop that deletes an auto-delete-0 sandbox).
+    A sandbox in ``error`` or ``build_failed`` fails the wait with the server's ``errorReason``.
+    ``timeout`` None or 0 means no limit.
     """
     deadline = clock.monotonic() + timeout if timeout else None
     delay = FIRST_DELAY
@@ -68,8 +67,6 @@ def wait_for_state(
                 return sandbox
             if state in FAILED_STATES:
                 raise failed_error(sandbox)
-            if gone_ok and state in GONE_STATES:
-                return None
         if deadline is not None:
             remaining = deadline - clock.monotonic()
             if remaining <= 0:

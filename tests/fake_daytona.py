@@ -221,8 +221,11 @@ class FakeDaytona:
         bare_array_list: bool = False,
         base_url: str = "http://fake.daytona.test/api",
         proxy_url: str = "http://fake-proxy.daytona.test/toolbox",
+        latency: float = 0.0,
     ) -> None:
         self.api_key = api_key
+        self.latency = latency
+        """Seconds every answer is held back, like a network round trip (for benchmarks)."""
         self.transition_seconds = transition_seconds
         self.create_wait_seconds = create_wait_seconds
         self.clock = clock
@@ -490,6 +493,8 @@ class FakeDaytona:
 
     def _respond(self, request: httpx.Request) -> tuple[httpx.Response, _Fault | None]:
         """The answer to a request, and the fault that replaced the normal answer, if any."""
+        if self.latency > 0:
+            time.sleep(self.latency)
         route_path, segments, is_proxy = self._locate(request)
         fault = self._take_fault(request.method, route_path)
         if fault is not None:
@@ -717,11 +722,12 @@ class FakeDaytona:
                 raise ApiError(400, "Sandbox is in an errored state")
             if record["state"] not in ("stopped", "archived"):
                 raise ApiError(400, "Sandbox is not in valid state")
-            passing = "restoring" if record["state"] == "archived" else "starting"
+            previous = record["state"]
+            passing = "restoring" if previous == "archived" else "starting"
             self._schedule(
                 record, {"state": passing, "desiredState": "started"}, {"state": "started"}
             )
-            return _json_response(200, self._view(record))
+            return _json_response(200, _as_answered(self._view(record), previous))
 
     def _stop_sandbox(self, request: httpx.Request, id_or_name: str) -> httpx.Response:
         # `force` only changes the signal the runner sends; still reject a malformed one.
@@ -731,6 +737,7 @@ class FakeDaytona:
             self._refuse_if_busy(record)
             if record["state"] != "started":
                 raise ApiError(400, "Sandbox is not in a stoppable state")
+            previous = record["state"]
             if record["autoDeleteInterval"] == 0:
                 # Ephemeral: the server sets the desired state to destroyed right away.
                 self._schedule(
@@ -743,7 +750,7 @@ class FakeDaytona:
                 self._schedule(
                     record, {"state": "stopping", "desiredState": "stopped"}, {"state": "stopped"}
                 )
-            return _json_response(200, self._view(record))
+            return _json_response(200, _as_answered(self._view(record), previous))
 
     def _delete_sandbox(self, request: httpx.Request, id_or_name: str) -> httpx.Response:
         with self._lock:
@@ -956,6 +963,13 @@ def _default_message(status: int) -> str:
         return messages.get(status) or http.HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+def _as_answered(view: dict[str, Any], previous_state: str) -> dict[str, Any]:
+    """Start and stop answer before the runner acts: the server's answer still shows the old
+    ``state``, with only ``desiredState`` changed (apps/api sandbox.service). A client that
+    stops polling at the first stable state it sees would finish at once."""
+    return {**view, "state": previous_state}
 
 
 def _json_response(status: int, body: Any) -> httpx.Response:

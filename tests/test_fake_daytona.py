@@ -479,13 +479,16 @@ def test_stop_start_and_delete_take_time_and_refuse_to_overlap(
         body = answer.json()
         return answer.status_code, body.get("state") or body["message"]
 
-    assert act("stop") == (200, "stopping")
+    # Like the real server, the answer still shows the old state; the transition follows.
+    assert act("stop") == (200, "started")
+    assert current(fake, box)["state"] == "stopping"
     assert current(fake, box)["desiredState"] == "stopped"
     assert act("start") == (409, "Sandbox state change in progress")
     assert act("delete") == (409, "Sandbox state change in progress")
     clock.advance(1.0)
     assert act("stop") == (400, "Sandbox is not in a stoppable state")
-    assert act("start") == (200, "starting")
+    assert act("start") == (200, "stopped")
+    assert current(fake, box)["state"] == "starting"
     clock.advance(1.0)
     assert act("start") == (200, "started")
     assert act("delete") == (200, "destroying")
@@ -500,7 +503,8 @@ def test_starting_an_archived_sandbox_restores_it(
     fake: FakeDaytona, api: httpx.Client, clock: ManualClock
 ) -> None:
     fake.add_sandbox("cold", state="archived")
-    assert api.post("/sandbox/cold/start").json()["state"] == "restoring"
+    assert api.post("/sandbox/cold/start").json()["state"] == "archived"
+    assert current(fake, "cold")["state"] == "restoring"
     clock.advance(1.0)
     assert api.get("/sandbox/cold").json()["state"] == "started"
 
@@ -510,7 +514,7 @@ def test_stopping_an_ephemeral_sandbox_deletes_it(
 ) -> None:
     fake.add_sandbox("ephemeral", autoDeleteInterval=0)
     stopping = api.post("/sandbox/ephemeral/stop", params={"force": "true"}).json()
-    assert (stopping["state"], stopping["desiredState"]) == ("stopping", "destroyed")
+    assert (stopping["state"], stopping["desiredState"]) == ("started", "destroyed")
     clock.advance(1.0)
     assert api.get("/sandbox/ephemeral").json()["state"] == "destroying"
     clock.advance(1.0)
@@ -682,7 +686,7 @@ def test_injected_faults_match_wildcards_and_can_answer_with_any_body(
     fake.inject("GET", "/sandbox", status=200, json={"items": [], "nextCursor": None})
     assert api.post("/sandbox/box/stop").status_code == 503
     assert api.get("/sandbox").json()["items"] == []
-    assert api.post("/sandbox/box/stop").json()["state"] == "stopping"
+    assert api.post("/sandbox/box/stop").json()["desiredState"] == "stopped"
 
 
 def test_a_dropped_request_raises_remote_protocol_error_in_process(

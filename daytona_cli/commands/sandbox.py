@@ -8,10 +8,23 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from daytona_cli.bulk import (
+    DEFAULT_PARALLEL,
+    Outcome,
+    Selector,
+    Target,
+    merge_targets,
+    run_all,
+    time_filters,
+)
 from daytona_cli.commands.common import (
+    FieldsOption,
+    JsonlOption,
     JsonOption,
     TimeoutOption,
+    field_text,
     no_results,
+    show_listing,
     state_of,
 )
 from daytona_cli.errors import (
@@ -22,17 +35,28 @@ from daytona_cli.errors import (
     CliError,
     usage,
 )
-from daytona_cli.output import Column, field_column, relative_time, time_column
+from daytona_cli.fields import SANDBOX_FIELDS, SANDBOX_LIST_FIELDS
+from daytona_cli.output import (
+    Column,
+    field_column,
+    project,
+    relative_time,
+    scalar,
+    time_column,
+)
 from daytona_cli.params import (
     LISTABLE_STATES,
     ORDERS,
     SORT_FIELDS,
     check_choice,
+    check_fields,
     check_identifier,
     check_image,
     check_states,
+    parse_duration,
     parse_pairs,
 )
+from daytona_cli.provenance import provenance_labels
 from daytona_cli.waiting import WaitTimeout, describe, failed_error, wait_for_state
 
 if TYPE_CHECKING:
@@ -47,6 +71,8 @@ app = typer.Typer(
 )
 
 STOPPED_STATES = frozenset({"stopped", "archived"})
+# A stop that deletes the sandbox (auto-delete 0) has done what was asked, too.
+STOP_GOALS = STOPPED_STATES | {"destroying", "destroyed"}
 SETTLED_STATES = frozenset({"started", "stopped", "archived", "error", "build_failed"})
 DEFAULT_WAIT_TIMEOUT = 180.0
 
@@ -122,15 +148,30 @@ def list_sandboxes(
         int | None,
         typer.Option("--limit", min=1, metavar="N", help="At most N sandboxes (default: all)."),
     ] = None,
+    older_than: Annotated[
+        str | None,
+        typer.Option("--older-than", metavar="DURATION", help="Created over DURATION ago (7d)."),
+    ] = None,
+    idle_for: Annotated[
+        str | None,
+        typer.Option("--idle-for", metavar="DURATION", help="Idle for over DURATION (2h)."),
+    ] = None,
+    fields: FieldsOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print IDs only.")] = False,
     json_output: JsonOption = False,
+    jsonl: JsonlOption = False,
 ) -> None:
     """List sandboxes, following every page. Example: daytona-cli sandbox list -l team=a --state started"""
-    state = _state(ctx, json_output)
+    state = _state(ctx, json_output or jsonl)
     labels = parse_pairs(label or [], "label", "--label")
     states = check_states(state_filter or [])
     sort_field = check_choice(sort, SORT_FIELDS, "--sort")
     sort_order = check_choice(order, ORDERS, "--order")
+    chosen = check_fields(fields, SANDBOX_LIST_FIELDS)
+    extra = time_filters(
+        parse_duration(older_than, "--older-than") if older_than else None,
+        parse_duration(idle_for, "--idle-for") if idle_for else None,
+    )
     pages = state.client().list_sandboxes(
         name=name,
         labels=labels,
@@ -139,17 +180,10 @@ def list_sandboxes(
         sort=sort_field,
         order=sort_order,
         limit=limit,
+        extra=extra,
     )
-    out = state.output
-    if json_output:
-        out.json_stream(pages)
-        return
-    if quiet:
-        count = out.lines((str(item.get("id", "")) for item in page) for page in pages)
-    else:
-        count = out.table(LIST_COLUMNS, pages)
-    if not count:
-        no_results(out, "sandboxes")
+    show_listing(state.output, pages, LIST_COLUMNS, "sandboxes", fields=chosen,
+                 json_output=json_output, jsonl=jsonl, quiet=quiet)  # fmt: skip
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -211,6 +245,13 @@ def create(
         str | None, typer.Option("--target", help="Region (default: $DAYTONA_TARGET).")
     ] = None,
     user: Annotated[str | None, typer.Option("--user", help="OS user in the sandbox.")] = None,
+    no_provenance: Annotated[
+        bool,
+        typer.Option(
+            "--no-provenance",
+            help="Under CI, do not add the daytona-cli/ci and daytona-cli/run labels.",
+        ),
+    ] = False,
     no_wait: NoWaitOption = False,
     timeout: TimeoutOption = DEFAULT_WAIT_TIMEOUT,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print the new ID only.")] = False,
@@ -241,6 +282,8 @@ def create(
         body["buildInfo"] = {"dockerfileContent": f"FROM {check_image(image)}\n"}
     body.update({key: value for key, value in resources.items() if value is not None})
     labels = parse_pairs(label or [], "label", "--label")
+    if not no_provenance:
+        labels = {**provenance_labels(state.runtime.environ), **labels}
     if labels:
         body["labels"] = labels
     env_vars = parse_pairs(env or [], "variable", "--env")
@@ -348,7 +391,8 @@ def _when_settled(
         if err.status != 409 or "progress" not in err.message.lower():
             raise
     current = client.get_sandbox(target)
-    _wait(state, client, current, set(SETTLED_STATES), timeout, "changing state", gone_ok=True)
+    _wait(state, client, current, set(SETTLED_STATES | STOP_GOALS), timeout, "changing state",
+          gone_ok=True)  # fmt: skip
     return action(target)
 
 
@@ -375,10 +419,10 @@ def _details(sandbox: JSONObject) -> list[tuple[str, str]]:
         rows.append(("Error", str(sandbox["errorReason"])))
     rows += [
         ("Snapshot", str(sandbox.get("snapshot") or "")),
-        ("CPU", _scalar(sandbox.get("cpu"))),
+        ("CPU", scalar(sandbox.get("cpu"))),
         ("Memory", _gib(sandbox, "memory", True)),
         ("Disk", _gib(sandbox, "disk", True)),
-        ("GPU", _scalar(sandbox.get("gpu"))),
+        ("GPU", scalar(sandbox.get("gpu"))),
         ("Region", str(sandbox.get("target") or "")),
         ("User", str(sandbox.get("user") or "")),
         ("Public", "yes" if sandbox.get("public") else "no"),
@@ -393,12 +437,6 @@ def _details(sandbox: JSONObject) -> list[tuple[str, str]]:
         ("Auto-delete", interval("autoDeleteInterval", -1)),
     ]
     return rows
-
-
-def _scalar(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value)
 
 
 def _show(state: AppContext, sandbox: JSONObject) -> None:
@@ -424,13 +462,17 @@ def _when(value: str, human: bool) -> str:
 def get(
     ctx: typer.Context,
     target: Annotated[str, typer.Argument(metavar="NAME_OR_ID", help="Sandbox name or ID.")],
+    fields: FieldsOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Show one sandbox. Example: daytona-cli sandbox get demo"""
+    """Show one sandbox. Example: daytona-cli sandbox get demo --fields id,state"""
     state = _state(ctx, json_output)
+    chosen = check_fields(fields, SANDBOX_FIELDS)
     sandbox = state.client().get_sandbox(check_identifier(target))
     if json_output:
-        state.output.json(sandbox)
+        state.output.json(project(sandbox, chosen))
+    elif chosen is not None:
+        state.output.details(describe(sandbox), [(key, field_text(sandbox, key)) for key in chosen])
     else:
         _show(state, sandbox)
 
@@ -438,122 +480,398 @@ def get(
 # --- delete, start, stop -----------------------------------------------------------------------
 
 
-def _each(
+SelectLabel = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--label", "-l", metavar="KEY=VALUE", help="Select sandboxes with this label; repeatable."
+    ),
+]
+SelectState = Annotated[
+    list[str] | None,
+    typer.Option("--state", metavar="STATE", help="Select sandboxes in this state; repeatable."),
+]
+SelectName = Annotated[
+    str | None, typer.Option("--name", metavar="PREFIX", help="Select by name prefix.")
+]
+SelectOlder = Annotated[
+    str | None,
+    typer.Option(
+        "--older-than", metavar="DURATION", help="Select sandboxes created over DURATION ago (7d)."
+    ),
+]
+SelectIdle = Annotated[
+    str | None,
+    typer.Option(
+        "--idle-for", metavar="DURATION", help="Select sandboxes idle for over DURATION (2h)."
+    ),
+]
+SelectAll = Annotated[
+    bool, typer.Option("--all", help="Select every sandbox (the only way to act on all).")
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would be done and change nothing.")
+]
+MaxOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max", min=0, metavar="N", help="Refuse if the selectors match more than N sandboxes."
+    ),
+]
+ParallelOption = Annotated[
+    int,
+    typer.Option("--parallel", min=1, max=64, metavar="N", help="At most N requests at once."),
+]
+
+OUTCOME_COLUMNS = (
+    Column("NAME", lambda row, _human: str(row.get("name") or "")),
+    Column("ID", lambda row, _human: str(row.get("id") or "")),
+    Column("RESULT", lambda row, _human: str(row.get("result") or "")),
+)
+
+
+def _selector(
+    label: list[str] | None,
+    state_filter: list[str] | None,
+    name: str | None,
+    older_than: str | None,
+    idle_for: str | None,
+    everything: bool,
+) -> Selector:
+    return Selector(
+        labels=parse_pairs(label or [], "label", "--label"),
+        states=check_states(state_filter or []),
+        name=name,
+        older_than=parse_duration(older_than, "--older-than") if older_than else None,
+        idle_for=parse_duration(idle_for, "--idle-for") if idle_for else None,
+        everything=everything,
+    )
+
+
+def _lifecycle(
     state: AppContext,
-    targets: Sequence[str],
-    action: Callable[[str], JSONObject],
+    *,
+    verb: str,
+    done: str,
+    names: Sequence[str],
+    selector: Selector,
+    action: Callable[[Target], JSONObject | None],
+    confirm: bool,
+    yes: bool,
+    dry_run: bool,
+    max_count: int | None,
+    parallel: int,
     json_output: bool,
 ) -> None:
-    """Run ``action`` on every target, reporting each failure; fail with the first failure's code."""
-    checked = [check_identifier(target) for target in targets]
-    results: list[JSONObject] = []
-    first_failure: CliError | None = None
-    for target in checked:
-        try:
-            results.append(action(target))
-        except CliError as err:
-            if len(checked) == 1:
-                raise
-            err.message = f"{target}: {err.message}"
-            state.output.error(err)
-            first_failure = first_failure or err
-    if json_output:
-        state.output.json(results)
-    if first_failure is not None:
-        raise typer.Exit(first_failure.exit_code)
+    """Pick the targets, guard, confirm, act on all with bounded concurrency, then report.
+
+    Named targets alone keep the plain contract (JSON: the API's objects). With selectors the
+    report is one outcome per sandbox (JSON: ``{"id", "name", "ok", "error"}``).
+    """
+    out = state.output
+    named = [check_identifier(name) for name in names]
+    if not named and not selector.active:
+        raise usage(
+            f"nothing to {verb}: give sandbox names or IDs, or select them with "
+            "--label, --state, --name, --older-than or --idle-for, or --all",
+        )
+    client = state.client()  # made here, once, before workers share it
+    selected: list[JSONObject] = []
+    if selector.active:
+        for page in client.list_sandboxes(**selector.list_filters()):
+            selected += page
+        if max_count is not None and len(selected) > max_count:
+            raise usage(
+                f"the selection matches {len(selected)} sandboxes, more than --max {max_count}; "
+                "nothing was done",
+                hint="narrow the selectors, or raise --max if that is what you meant",
+            )
+    targets = merge_targets(named, selected)
+    if not targets:
+        no_results(out, "sandboxes matched")
+        if json_output:
+            out.json([])
+        return
+    if dry_run:
+        if json_output:
+            out.json([{"id": t.ident or t.key, "name": t.name} for t in targets])
+        else:
+            rows = [{"name": t.name or t.key, "id": t.ident or "", "result": f"would {verb}"}
+                    for t in targets]  # fmt: skip
+            out.table(OUTCOME_COLUMNS, [rows])
+            out.info(f"Dry run: would {verb} {len(targets)} sandbox(es); nothing was changed.")
+        return
+    if confirm and not yes:
+        if not out.can_prompt(state.no_input):
+            raise usage(
+                f"refusing to {verb} without confirmation: no terminal to ask on",
+                hint=f"pass --yes to {verb} non-interactively (or --dry-run to see the targets)",
+            )
+        shown = ", ".join(t.label() for t in targets[:20])
+        more = f" and {len(targets) - 20} more" if len(targets) > 20 else ""
+        question = f"{verb.capitalize()} {len(targets)} sandbox(es): {shown}{more}?"
+        if verb == "delete":
+            question += " This cannot be undone."
+        if not out.confirm(question):
+            raise CliError(Category.OTHER, f"cancelled; nothing was {done}")
+    finished = 0
+    with out.progress(f"{verb.capitalize()}: 0/{len(targets)} done") as update:
+
+        def on_done(outcome: Outcome) -> None:
+            nonlocal finished
+            finished += 1
+            update(f"{verb.capitalize()}: {finished}/{len(targets)} done")
+            if not outcome.ok and not selector.active:
+                assert outcome.error is not None
+                if len(targets) > 1:
+                    outcome.error.message = f"{outcome.target.key}: {outcome.error.message}"
+                out.error(outcome.error)
+            elif outcome.ok and not selector.active and outcome.result is not None:
+                out.success(_done_message(outcome.result, outcome.target, done))
+
+        outcomes = run_all(targets, action, parallel=parallel, on_done=on_done)
+    failures = [outcome.error for outcome in outcomes if outcome.error is not None]
+    if selector.active:
+        if json_output:
+            out.json([outcome.record() for outcome in outcomes])
+        else:
+            rows = [
+                {
+                    **o.record(),
+                    "result": done if o.ok else f"failed: {o.error.message if o.error else ''}",
+                }
+                for o in outcomes
+            ]
+            out.table(OUTCOME_COLUMNS, [rows])
+            out.info(f"{len(outcomes) - len(failures)} of {len(outcomes)} {done}.")
+    elif json_output:
+        out.json([o.result for o in outcomes if o.ok and o.result is not None])
+    if failures:
+        raise typer.Exit(failures[0].exit_code)
+
+
+def _done_message(result: JSONObject, target: Target, done: str) -> str:
+    shown = describe(result) if result.get("id") else target.key
+    current = result.get("state")
+    if done == "deleted":
+        return f"Deleted sandbox {shown}"
+    return f"Sandbox {shown} {current if current else done}"
 
 
 @app.command()
 def delete(
     ctx: typer.Context,
-    targets: TargetsArgument,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    targets: Annotated[
+        list[str] | None, typer.Argument(metavar="[NAME_OR_ID]...", help="Sandbox names or IDs.")
+    ] = None,
+    label: SelectLabel = None,
+    state_filter: SelectState = None,
+    name: SelectName = None,
+    older_than: SelectOlder = None,
+    idle_for: SelectIdle = None,
+    everything: SelectAll = False,
+    yes: YesOption = False,
+    dry_run: DryRunOption = False,
+    max_count: MaxOption = None,
+    ignore_not_found: Annotated[
+        bool, typer.Option("--ignore-not-found", help="A missing sandbox is not an error.")
+    ] = False,
+    parallel: ParallelOption = DEFAULT_PARALLEL,
     json_output: JsonOption = False,
 ) -> None:
-    """Delete sandboxes (asks first on a terminal). Example: daytona-cli sandbox delete demo --yes"""
+    """Delete sandboxes, named or selected (asks first on a terminal).
+
+    Examples: daytona-cli sandbox delete demo --yes;
+    daytona-cli sandbox delete -l daytona-cli/run=$GITHUB_RUN_ID --yes
+    """
     state = _state(ctx, json_output)
-    out = state.output
-    checked = [check_identifier(target) for target in targets]
-    if not yes:
-        if not out.can_prompt(state.no_input):
-            raise usage(
-                "refusing to delete without confirmation: no terminal to ask on",
-                hint="pass --yes to delete non-interactively",
+
+    def delete_one(target: Target) -> JSONObject:
+        client = state.client()
+        try:
+            return _when_settled(
+                state, client, target.key, client.delete_sandbox, DEFAULT_WAIT_TIMEOUT
             )
-        names = ", ".join(checked)
-        if not out.confirm(f"Delete {len(checked)} sandbox(es): {names}? This cannot be undone."):
-            raise CliError(Category.OTHER, "cancelled; nothing was deleted")
-    client = state.client()
+        except CliError as err:
+            if ignore_not_found and err.category is Category.NOT_FOUND:
+                return {"id": target.ident or target.key, "name": target.name, "state": "destroyed"}
+            raise
 
-    def delete_one(target: str) -> JSONObject:
-        sandbox = _when_settled(state, client, target, client.delete_sandbox, DEFAULT_WAIT_TIMEOUT)
-        out.success(f"Deleted sandbox {describe(sandbox) if sandbox.get('id') else target}")
-        return sandbox
-
-    _each(state, checked, delete_one, json_output)
+    _lifecycle(
+        state,
+        verb="delete",
+        done="deleted",
+        names=targets or [],
+        selector=_selector(label, state_filter, name, older_than, idle_for, everything),
+        action=delete_one,
+        confirm=True,
+        yes=yes,
+        dry_run=dry_run,
+        max_count=max_count,
+        parallel=parallel,
+        json_output=json_output,
+    )
 
 
 @app.command()
 def start(
     ctx: typer.Context,
-    targets: TargetsArgument,
+    targets: Annotated[
+        list[str] | None, typer.Argument(metavar="[NAME_OR_ID]...", help="Sandbox names or IDs.")
+    ] = None,
+    label: SelectLabel = None,
+    state_filter: SelectState = None,
+    name: SelectName = None,
+    older_than: SelectOlder = None,
+    idle_for: SelectIdle = None,
+    everything: SelectAll = False,
     no_wait: NoWaitOption = False,
     timeout: TimeoutOption = DEFAULT_WAIT_TIMEOUT,
+    dry_run: DryRunOption = False,
+    max_count: MaxOption = None,
+    parallel: ParallelOption = DEFAULT_PARALLEL,
     json_output: JsonOption = False,
 ) -> None:
     """Start sandboxes and wait until they have started (a started one is fine).
 
-    Example: daytona-cli sandbox start demo
+    Examples: daytona-cli sandbox start demo; daytona-cli sandbox start -l team=data --state stopped
     """
     state = _state(ctx, json_output)
-    client = state.client()
 
-    def start_one(target: str) -> JSONObject:
-        sandbox = _when_settled(state, client, target, client.start_sandbox, timeout)
+    def start_one(target: Target) -> JSONObject:
+        client = state.client()
+        sandbox = _when_settled(state, client, target.key, client.start_sandbox, timeout)
         if sandbox.get("state") in ("error", "build_failed"):
             raise failed_error(sandbox)
         if not no_wait:
             sandbox = _wait(state, client, sandbox, {"started"}, timeout, "starting")
-        state.output.success(f"Sandbox {describe(sandbox)} {state_of(sandbox)}")
         return sandbox
 
-    _each(state, targets, start_one, json_output)
+    _lifecycle(
+        state,
+        verb="start",
+        done="started",
+        names=targets or [],
+        selector=_selector(label, state_filter, name, older_than, idle_for, everything),
+        action=start_one,
+        confirm=False,
+        yes=True,
+        dry_run=dry_run,
+        max_count=max_count,
+        parallel=parallel,
+        json_output=json_output,
+    )
 
 
 @app.command()
 def stop(
     ctx: typer.Context,
-    targets: TargetsArgument,
+    targets: Annotated[
+        list[str] | None, typer.Argument(metavar="[NAME_OR_ID]...", help="Sandbox names or IDs.")
+    ] = None,
+    label: SelectLabel = None,
+    state_filter: SelectState = None,
+    name: SelectName = None,
+    older_than: SelectOlder = None,
+    idle_for: SelectIdle = None,
+    everything: SelectAll = False,
     no_wait: NoWaitOption = False,
     timeout: TimeoutOption = DEFAULT_WAIT_TIMEOUT,
+    yes: YesOption = False,
+    dry_run: DryRunOption = False,
+    max_count: MaxOption = None,
+    parallel: ParallelOption = DEFAULT_PARALLEL,
     json_output: JsonOption = False,
 ) -> None:
     """Stop sandboxes and wait until they have stopped (a stopped one is fine).
 
-    Example: daytona-cli sandbox stop demo
+    Selecting with --label, --state, --name, --older-than, --idle-for or --all asks first on a
+    terminal (--yes otherwise). Examples: daytona-cli sandbox stop demo;
+    daytona-cli sandbox stop --idle-for 2h --yes
     """
     state = _state(ctx, json_output)
-    client = state.client()
+    selector = _selector(label, state_filter, name, older_than, idle_for, everything)
 
-    def stop_one(target: str) -> JSONObject:
+    def stop_one(target: Target) -> JSONObject:
+        client = state.client()
         try:
-            sandbox = _when_settled(state, client, target, client.stop_sandbox, timeout)
+            sandbox = _when_settled(state, client, target.key, client.stop_sandbox, timeout)
         except CliError as err:
             # "not in a stoppable state": fine if it is already stopped; otherwise say so.
             if err.status != 400:
                 raise
-            current = client.get_sandbox(target)
+            current = client.get_sandbox(target.key)
             if current.get("state") not in STOPPED_STATES:
                 raise
-            state.output.success(f"Sandbox {describe(current)} is already {current['state']}")
             return current
         if not no_wait:
-            sandbox = _wait(state, client, sandbox, set(STOPPED_STATES), timeout, "stopping",
+            sandbox = _wait(state, client, sandbox, set(STOP_GOALS), timeout, "stopping",
                             gone_ok=True)  # fmt: skip
-        state.output.success(f"Sandbox {describe(sandbox)} {state_of(sandbox)}")
         return sandbox
 
-    _each(state, targets, stop_one, json_output)
+    _lifecycle(
+        state,
+        verb="stop",
+        done="stopped",
+        names=targets or [],
+        selector=selector,
+        action=stop_one,
+        confirm=selector.active,
+        yes=yes,
+        dry_run=dry_run,
+        max_count=max_count,
+        parallel=parallel,
+        json_output=json_output,
+    )
+
+
+# --- wait --------------------------------------------------------------------------------------
+
+WAIT_GOALS = ("started", "stopped", "archived", "deleted")
+
+
+@app.command()
+def wait(
+    ctx: typer.Context,
+    targets: TargetsArgument,
+    goal: Annotated[
+        str,
+        typer.Option("--for", metavar="STATE", help="started, stopped, archived or deleted."),
+    ],
+    timeout: TimeoutOption = DEFAULT_WAIT_TIMEOUT,
+    json_output: JsonOption = False,
+) -> None:
+    """Wait until every sandbox is in a state (already there is success).
+
+    Fails early (exit 5) if one lands in error or build_failed; exit 124 on timeout.
+    Example: daytona-cli sandbox wait demo --for started --timeout 300
+    """
+    state = _state(ctx, json_output)
+    chosen = check_choice(goal, WAIT_GOALS, "--for")
+    assert chosen is not None
+    named = [check_identifier(target) for target in targets]
+    client = state.client()
+    deadline = state.runtime.clock.monotonic() + timeout if timeout else None
+    results: list[JSONObject] = []
+    for target in named:
+        remaining = (
+            0.0 if deadline is None else max(0.001, deadline - state.runtime.clock.monotonic())
+        )
+        try:
+            first: JSONObject | None = client.get_sandbox(target)
+        except CliError as err:
+            if chosen == "deleted" and err.category is Category.NOT_FOUND:
+                state.output.success(f"Sandbox {target} is deleted")
+                continue
+            raise
+        assert first is not None
+        goals = {"destroyed"} if chosen == "deleted" else {chosen}
+        final = _wait(state, client, first, goals, remaining, f"waiting for {chosen}",
+                      gone_ok=chosen == "deleted")  # fmt: skip
+        results.append(final)
+        state.output.success(f"Sandbox {describe(first)} is {chosen}")
+    if json_output:
+        state.output.json(results)
 
 
 # --- exec --------------------------------------------------------------------------------------

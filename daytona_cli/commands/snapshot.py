@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from daytona_cli.commands.common import JsonOption, no_results
+from daytona_cli.commands.common import FieldsOption, JsonlOption, JsonOption, show_listing
+from daytona_cli.fields import SNAPSHOT_FIELDS
 from daytona_cli.output import Column, field_column, time_column
+from daytona_cli.params import check_fields
 
 if TYPE_CHECKING:
     from daytona_cli.app import AppContext
@@ -53,14 +55,14 @@ def list_snapshots(
         int | None,
         typer.Option("--limit", min=1, metavar="N", help="At most N snapshots (default: all)."),
     ] = None,
+    fields: FieldsOption = None,
     json_output: JsonOption = False,
+    jsonl: JsonlOption = False,
 ) -> None:
     """List snapshots, following every page. Example: daytona-cli snapshot list --name python"""
     state: AppContext = ctx.obj
-    state.output.json_mode = json_output
+    state.output.json_mode = json_output or jsonl
+    chosen = check_fields(fields, SNAPSHOT_FIELDS)
     pages = state.client().list_snapshots(name=name, limit=limit)
-    if json_output:
-        state.output.json_stream(pages)
-        return
-    if not state.output.table(SNAPSHOT_COLUMNS, pages):
-        no_results(state.output, "snapshots")
+    show_listing(state.output, pages, SNAPSHOT_COLUMNS, "snapshots", fields=chosen,
+                 json_output=json_output, jsonl=jsonl)  # fmt: skip
