@@ -792,6 +792,9 @@ class FakeDaytona:
             env.update(body.get("envs") or {})
         os.makedirs(home, exist_ok=True)
         timeout = body.get("timeout") or 0
+        if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 0:
+            # The daemon decodes `timeout` into a Go *uint32: 30.0, 1.5 or -1 do not decode.
+            raise ApiError(400, "json: cannot unmarshal number into Go struct field of type uint32")
         result = _run_command(
             body["command"], body.get("cwd"), timeout if timeout > 0 else None, env, home
         )
@@ -1383,6 +1386,10 @@ class _LoopbackHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+def _raise_interrupt() -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the fake in the foreground until Ctrl-C."""
     parser = argparse.ArgumentParser(
@@ -1397,6 +1404,8 @@ def main(argv: list[str] | None = None) -> int:
     fake = FakeDaytona(api_key=args.api_key, transition_seconds=args.transition_seconds)
     if args.seed:
         fake.seed()
+    # Background jobs of a non-interactive shell ignore SIGINT; `kill` must stop the fake cleanly too.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: _raise_interrupt())
     with fake, fake.serve(args.host, args.port) as url:
         print(
             f"Fake Daytona API on {url} (Ctrl-C stops it); use: "

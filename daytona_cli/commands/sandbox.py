@@ -68,6 +68,7 @@ JSONObject = dict[str, Any]
 app = typer.Typer(
     help="List, create, inspect, delete, start, stop and run commands in sandboxes.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 STOPPED_STATES = frozenset({"stopped", "archived"})
@@ -892,12 +893,12 @@ def exec_(
         str | None, typer.Option("--cwd", metavar="DIR", help="Working directory in the sandbox.")
     ] = None,
     timeout: Annotated[
-        float | None,
+        int | None,
         typer.Option(
             "--timeout",
             min=0,
             metavar="SECONDS",
-            help="Kill the command after SECONDS (exit 124); default: no limit.",
+            help="Kill the command after SECONDS, whole seconds (exit 124); default: no limit.",
         ),
     ] = None,
     start_first: Annotated[
@@ -930,7 +931,9 @@ def exec_(
                     "or pass --start to start it first"
                 ),
             )
-        sandbox = client.start_sandbox(str(sandbox["id"]))
+        sandbox = _when_settled(
+            state, client, str(sandbox["id"]), client.start_sandbox, DEFAULT_WAIT_TIMEOUT
+        )
         sandbox = _wait(state, client, sandbox, {"started"}, DEFAULT_WAIT_TIMEOUT, "starting")
     body: JSONObject = {"command": line}
     if cwd is not None:

@@ -14,7 +14,11 @@ from daytona_cli.params import check_fields
 if TYPE_CHECKING:
     from daytona_cli.app import AppContext
 
-app = typer.Typer(help="List the snapshots sandboxes are created from.", no_args_is_help=True)
+app = typer.Typer(
+    help="List the snapshots sandboxes are created from.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 def _size(obj: dict[str, Any], human: bool) -> str:

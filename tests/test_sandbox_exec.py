@@ -1,0 +1,540 @@
+"""`daytona-cli sandbox exec`: resolution, quoting, byte-exact output and the exit-code contract.
+
+The fake really runs each command with ``/bin/sh``, so outputs and exit codes are the genuine
+article; every test also checks which requests reached the API.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import BASE_URL, PROXY_URL, Cli
+from tests.fake_daytona import FakeDaytona
+
+LEGACY = "/toolbox/*/toolbox/process/execute"
+PROXY = "/toolbox-proxy/*/process/execute"
+
+
+@pytest.fixture
+def demo(fake: FakeDaytona) -> dict[str, Any]:
+    return fake.add_sandbox("demo")
+
+
+def bodies(requests: list[httpx.Request]) -> list[dict[str, Any]]:
+    return [json.loads(request.content) for request in requests]
+
+
+def executed(fake: FakeDaytona) -> list[dict[str, Any]]:
+    """Bodies of the execute requests that reached the legacy route."""
+    return bodies(fake.requests_to("POST", LEGACY))
+
+
+def paths(fake: FakeDaytona) -> list[tuple[str, str]]:
+    return [(request.method, request.url.path) for request in fake.requests]
+
+
+# -- resolving the sandbox -------------------------------------------------------------------
+
+
+def test_a_name_is_resolved_to_the_id_before_the_command_is_posted_with_the_id(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--", "echo", "hello")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "hello\n", "")
+    assert paths(fake) == [
+        ("GET", "/api/sandbox/demo"),
+        ("POST", f"/api/toolbox/{demo['id']}/toolbox/process/execute"),
+    ]
+    assert executed(fake) == [{"command": "echo hello"}]
+
+
+def test_an_id_works_as_well_as_a_name(cli: Cli, fake: FakeDaytona, demo: dict[str, Any]) -> None:
+    result = cli("sandbox", "exec", demo["id"], "--", "echo", "by id")
+    assert (result.exit_code, result.stdout) == (0, "by id\n")
+    assert paths(fake)[-1] == ("POST", f"/api/toolbox/{demo['id']}/toolbox/process/execute")
+
+
+# -- what is sent ----------------------------------------------------------------------------
+
+
+def test_a_single_argument_is_sent_as_a_shell_line_unchanged(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    line = "echo a && echo b | tr a-z A-Z"
+    result = cli("sandbox", "exec", "demo", "--", line)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "a\nB\n", "")
+    assert executed(fake) == [{"command": line}]
+
+
+def test_several_arguments_are_joined_with_shlex_so_python_c_quoting_survives(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    argv = ["python3", "-c", 'print("x y")']
+    result = cli("sandbox", "exec", "demo", "--", *argv)
+    assert executed(fake) == [{"command": shlex.join(argv)}]
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "x y\n", "")
+
+
+def test_an_argument_with_spaces_quotes_and_a_dollar_stays_one_literal_argument(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    argv = ["printf", "%s|", "two  spaces", 'it\'s "quoted"', "$HOME", "*", "a;b"]
+    result = cli("sandbox", "exec", "demo", "--", *argv)
+    assert executed(fake) == [{"command": shlex.join(argv)}]
+    assert result.stdout == 'two  spaces|it\'s "quoted"|$HOME|*|a;b|'
+    assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_options_after_the_double_dash_belong_to_the_command(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--", "echo", "--json", "--cwd", "/")
+    assert (result.exit_code, result.stdout) == (0, "--json --cwd /\n")
+    assert executed(fake) == [{"command": "echo --json --cwd /"}]
+
+
+# -- output and exit codes -------------------------------------------------------------------
+
+
+def test_output_is_written_exactly_as_returned_without_an_added_newline(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--", "printf", "abc")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "abc", "")
+
+
+def test_stderr_of_the_command_arrives_merged_on_stdout(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--", "echo out; echo err >&2")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "out\nerr\n", "")
+
+
+@pytest.mark.parametrize("code", [0, 1, 3, 42])
+def test_the_remote_exit_code_is_passed_through(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any], code: int
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--", f"echo before; exit {code}")
+    assert (result.exit_code, result.stdout, result.stderr) == (code, "before\n", "")
+
+
+def test_output_with_terminal_escapes_is_passed_through_byte_for_byte(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--", r"printf '\033[31mred\033[0m\t\r\n'")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "\x1b[31mred\x1b[0m\t\r\n", "")
+
+
+def test_output_with_terminal_escapes_is_passed_through_on_a_terminal_too(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--", r"printf '\033[1mbold\033[0m'", tty=True)
+    assert (result.exit_code, result.stdout) == (0, "\x1b[1mbold\x1b[0m")
+
+
+def test_json_prints_the_exit_code_and_result_and_exits_with_the_remote_code(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--json", "--", "echo hi; exit 7")
+    assert result.exit_code == 7
+    assert result.json() == {"exitCode": 7, "result": "hi\n"}
+    assert result.stderr == ""
+
+
+def test_json_success_prints_exit_code_zero(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--json", "--", "printf", "x")
+    assert (result.exit_code, result.json(), result.stderr) == (
+        0,
+        {"exitCode": 0, "result": "x"},
+        "",
+    )
+
+
+# -- --cwd and --timeout ---------------------------------------------------------------------
+
+
+def test_cwd_is_sent_and_honoured(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any], tmp_path: Path
+) -> None:
+    place = tmp_path / "some dir"
+    place.mkdir()
+    (place / "marker.txt").write_text("")
+    result = cli("sandbox", "exec", "demo", "--cwd", str(place), "--", "pwd; ls")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, f"{place}\nmarker.txt\n", "")
+    assert executed(fake) == [{"command": "pwd; ls", "cwd": str(place)}]
+
+
+def test_a_cwd_that_does_not_exist_exits_126_with_a_message_on_stderr(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any], tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere"
+    result = cli("sandbox", "exec", "demo", "--cwd", str(missing), "--", "true")
+    assert result.exit_code == 126
+    assert result.stdout == ""
+    assert "could not start" in result.stderr
+    assert str(missing) in result.stderr
+    assert executed(fake) == [{"command": "true", "cwd": str(missing)}]
+
+
+def test_a_cwd_that_does_not_exist_under_json_still_exits_126(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any], tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere"
+    result = cli("sandbox", "exec", "demo", "--json", "--cwd", str(missing), "--", "true")
+    assert result.exit_code == 126
+    assert result.json()["exitCode"] == -1
+
+
+def test_timeout_is_sent_as_the_body_timeout_in_whole_seconds(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--timeout", "30", "--", "echo", "quick")
+    assert (result.exit_code, result.stdout) == (0, "quick\n")
+    [request] = fake.requests_to("POST", LEGACY)
+    assert json.loads(request.content) == {"command": "echo quick", "timeout": 30}
+    # The daemon decodes `timeout` into a Go *uint32: `30.0` would be rejected there.
+    assert isinstance(json.loads(request.content)["timeout"], int), request.content
+
+
+def test_a_fractional_timeout_is_refused_or_rounded_up_to_whole_seconds(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--timeout", "1.5", "--", "echo", "quick")
+    if result.exit_code == 125:
+        assert fake.requests_to("POST", LEGACY) == []
+        return
+    assert (result.exit_code, result.stdout) == (0, "quick\n")
+    [body] = executed(fake)
+    assert isinstance(body["timeout"], int), body
+    assert body["timeout"] >= 2
+
+
+def test_a_zero_timeout_means_no_limit_and_sends_none(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--timeout", "0", "--", "echo", "quick")
+    assert (result.exit_code, result.stdout) == (0, "quick\n")
+    assert executed(fake) == [{"command": "echo quick"}]
+
+
+def test_a_command_that_outlives_its_timeout_exits_124_and_says_it_timed_out(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--timeout", "1", "--", "echo partial; sleep 5")
+    assert result.exit_code == 124
+    assert result.stdout == ""
+    assert "timed out" in result.stderr
+    [body] = executed(fake)
+    assert body["timeout"] == 1
+    [(_, response)] = [x for x in fake.exchanges if x[0].url.path.endswith("/process/execute")]
+    assert response.status_code == 408
+
+
+def test_a_timed_out_command_under_json_reports_a_json_error_and_exits_124(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    fake.inject("POST", LEGACY, status=408)
+    result = cli("sandbox", "exec", "demo", "--json", "--timeout", "1", "--", "sleep 5")
+    assert result.exit_code == 124
+    assert result.stdout == ""
+    assert json.loads(result.stderr)["error"]["code"] == "timeout"
+
+
+# -- state of the sandbox --------------------------------------------------------------------
+
+
+def test_a_stopped_sandbox_exits_125_with_a_hint_and_sends_no_execute(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.add_sandbox("sleepy", state="stopped")
+    result = cli("sandbox", "exec", "sleepy", "--", "echo", "hi")
+    assert result.exit_code == 125
+    assert result.stdout == ""
+    assert "sandbox start" in result.stderr
+    assert "--start" in result.stderr
+    assert "stopped" in result.stderr
+    assert fake.requests_to("POST", LEGACY) == []
+    assert fake.requests_to("POST", PROXY) == []
+    assert fake.requests_to("POST", "/sandbox/*/start") == []
+
+
+def test_start_starts_a_stopped_sandbox_waits_then_runs_and_exits_with_the_remote_code(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    sandbox = fake.add_sandbox("sleepy", state="stopped")
+    result = cli("sandbox", "exec", "sleepy", "--start", "--", "echo up; exit 4")
+    assert (result.exit_code, result.stdout) == (4, "up\n")
+    assert len(fake.requests_to("POST", f"/sandbox/{sandbox['id']}/start")) == 1
+    assert executed(fake) == [{"command": "echo up; exit 4"}]
+    state = fake.sandbox("sleepy")
+    assert state is not None
+    assert state["state"] == "started"
+    methods = [method for method, _ in paths(fake)]
+    assert methods[-1] == "POST"
+    assert paths(fake)[-1][1].endswith("/process/execute")
+
+
+def test_start_restores_an_archived_sandbox_then_runs(cli: Cli, fake: FakeDaytona) -> None:
+    fake.add_sandbox("cold", state="archived")
+    result = cli("sandbox", "exec", "cold", "--start", "--", "echo", "warm")
+    assert (result.exit_code, result.stdout) == (0, "warm\n")
+    assert executed(fake) == [{"command": "echo warm"}]
+
+
+def test_start_on_a_sandbox_that_is_already_starting_waits_for_it_then_runs(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    sandbox = fake.add_sandbox("sleepy", state="stopped")
+    assert cli("sandbox", "start", "sleepy", "--no-wait").exit_code == 0
+    assert (fake.sandbox("sleepy") or {}).get("state") == "starting"
+    result = cli("sandbox", "exec", "sleepy", "--start", "--", "echo", "up")
+    assert (result.exit_code, result.stdout) == (0, "up\n"), result
+    assert executed(fake) == [{"command": "echo up"}]
+    assert (fake.sandbox(sandbox["id"]) or {}).get("state") == "started"
+
+
+def test_a_sandbox_that_is_still_starting_without_start_exits_125_and_sends_no_execute(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.add_sandbox("sleepy", state="stopped")
+    assert cli("sandbox", "start", "sleepy", "--no-wait").exit_code == 0
+    result = cli("sandbox", "exec", "sleepy", "--", "echo", "up")
+    assert result.exit_code == 125
+    assert "starting" in result.stderr
+    assert fake.requests_to("POST", LEGACY) == []
+
+
+def test_start_on_a_started_sandbox_just_runs_the_command(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--start", "--", "echo", "ok")
+    assert (result.exit_code, result.stdout) == (0, "ok\n")
+    assert executed(fake) == [{"command": "echo ok"}]
+
+
+# -- failures of the CLI itself are 125 ------------------------------------------------------
+
+
+def test_a_missing_sandbox_exits_125_not_3(cli: Cli, fake: FakeDaytona) -> None:
+    result = cli("sandbox", "exec", "ghost", "--", "echo", "hi")
+    assert result.exit_code == 125
+    assert result.stdout == ""
+    assert "ghost" in result.stderr
+    assert "not found" in result.stderr.lower()
+    assert paths(fake) == [("GET", "/api/sandbox/ghost")]
+
+
+def test_a_missing_sandbox_under_json_is_a_not_found_json_error_exiting_125(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    result = cli("sandbox", "exec", "ghost", "--json", "--", "echo", "hi")
+    assert result.exit_code == 125
+    assert result.stdout == ""
+    error = json.loads(result.stderr)["error"]
+    assert (error["code"], error["status"]) == ("not_found", 404)
+
+
+def test_no_command_is_a_usage_error_exiting_125(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo")
+    assert result.exit_code == 125
+    assert result.stdout == ""
+    assert result.stderr.strip()
+    assert fake.requests == []
+
+
+def test_nothing_after_the_double_dash_is_a_usage_error_exiting_125(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--")
+    assert result.exit_code == 125
+    assert result.stdout == ""
+    assert fake.requests == []
+
+
+def test_an_empty_command_line_is_a_usage_error_exiting_125(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--", "  ")
+    assert result.exit_code == 125
+    assert "empty command" in result.stderr
+    assert fake.requests == []
+
+
+def test_no_command_under_json_is_a_json_usage_error_exiting_125(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--json")
+    assert result.exit_code == 125
+    assert result.stdout == ""
+    assert json.loads(result.stderr)["error"]["code"] == "usage"
+    assert fake.requests == []
+
+
+def test_no_sandbox_at_all_is_a_usage_error_exiting_125(cli: Cli, fake: FakeDaytona) -> None:
+    result = cli("sandbox", "exec")
+    assert result.exit_code == 125
+    assert fake.requests == []
+
+
+def test_an_unknown_option_after_a_global_option_is_still_125(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("--debug", "sandbox", "exec", "demo", "--bogus", "--", "true")
+    assert result.exit_code == 125
+    assert fake.requests == []
+
+
+def test_an_unknown_option_is_a_usage_error_exiting_125(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--bogus", "--", "echo", "hi")
+    assert result.exit_code == 125
+    assert result.stdout == ""
+    assert "--bogus" in result.stderr
+    assert fake.requests == []
+
+
+def test_a_negative_timeout_is_a_usage_error_exiting_125(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--timeout", "-1", "--", "true")
+    assert result.exit_code == 125
+    assert fake.requests == []
+
+
+def test_a_missing_api_key_exits_125(cli: Cli, fake: FakeDaytona, demo: dict[str, Any]) -> None:
+    result = cli("sandbox", "exec", "demo", "--", "true", env={"DAYTONA_API_KEY": None})
+    assert result.exit_code == 125
+    assert "DAYTONA_API_KEY" in result.stderr
+    assert fake.requests == []
+
+
+def test_a_network_failure_exits_125(cli: Cli, fake: FakeDaytona, demo: dict[str, Any]) -> None:
+    fake.inject("GET", "/sandbox/demo", drop=True, times=10)  # lookups are retried
+    result = cli("sandbox", "exec", "demo", "--", "echo", "hi")
+    assert result.exit_code == 125
+    assert result.stdout == ""
+    assert "cannot reach" in result.stderr
+    assert fake.requests_to("POST", LEGACY) == []
+
+
+def test_a_network_failure_during_execute_exits_125(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    fake.inject("POST", LEGACY, drop=True)
+    result = cli("sandbox", "exec", "demo", "--", "echo", "hi")
+    assert result.exit_code == 125
+    assert result.stdout == ""
+    assert fake.requests_to("POST", PROXY) == []
+
+
+def test_a_server_error_on_execute_exits_125_not_1(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    fake.inject("POST", LEGACY, status=500)
+    result = cli("sandbox", "exec", "demo", "--", "echo", "hi")
+    assert result.exit_code == 125
+    assert result.stdout == ""
+    assert fake.requests_to("POST", PROXY) == []
+
+
+def test_a_rejected_key_exits_125_not_4(cli: Cli, fake: FakeDaytona, demo: dict[str, Any]) -> None:
+    result = cli("sandbox", "exec", "demo", "--", "true", env={"DAYTONA_API_KEY": "wrong"})
+    assert result.exit_code == 125
+    assert "DAYTONA_API_KEY" in result.stderr
+
+
+# -- the toolbox proxy fallback --------------------------------------------------------------
+
+
+def test_when_the_legacy_route_is_gone_the_toolbox_proxy_gets_the_same_body(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    fake.legacy_execute = False
+    result = cli("sandbox", "exec", "demo", "--timeout", "30", "--", "echo", "via proxy")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "via proxy\n", "")
+    [legacy] = fake.requests_to("POST", LEGACY)
+    [proxied] = fake.requests_to("POST", PROXY)
+    assert str(proxied.url) == f"{PROXY_URL}/{demo['id']}/process/execute"
+    assert str(legacy.url) == f"{BASE_URL}/toolbox/{demo['id']}/toolbox/process/execute"
+    assert json.loads(proxied.content) == json.loads(legacy.content)
+    assert json.loads(proxied.content) == {"command": "echo 'via proxy'", "timeout": 30}
+    assert proxied.headers["authorization"] == legacy.headers["authorization"]
+
+
+@pytest.mark.parametrize("status", [404, 405, 410])
+def test_a_legacy_route_answering_gone_falls_back_to_the_proxy(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any], status: int
+) -> None:
+    fake.inject("POST", LEGACY, status=status)
+    result = cli("sandbox", "exec", "demo", "--", "echo a; exit 2")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "a\n", "")
+    assert bodies(fake.requests_to("POST", PROXY)) == [{"command": "echo a; exit 2"}]
+
+
+def test_the_proxy_fallback_passes_quoting_cwd_and_json_through(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any], tmp_path: Path
+) -> None:
+    fake.legacy_execute = False
+    argv = ["printf", "%s", "a 'b' $HOME"]
+    result = cli("sandbox", "exec", "demo", "--json", "--cwd", str(tmp_path), "--", *argv)
+    assert (result.exit_code, result.json()) == (0, {"exitCode": 0, "result": "a 'b' $HOME"})
+    assert bodies(fake.requests_to("POST", PROXY)) == [
+        {"command": shlex.join(argv), "cwd": str(tmp_path)}
+    ]
+
+
+def test_the_proxy_fallback_reports_a_timeout_as_124(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    fake.legacy_execute = False
+    fake.inject("POST", PROXY, status=408)
+    result = cli("sandbox", "exec", "demo", "--timeout", "1", "--", "sleep", "5")
+    assert result.exit_code == 124
+    assert "timed out" in result.stderr
+
+
+def test_a_404_for_the_sandbox_itself_does_not_trigger_the_fallback(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.legacy_execute = False
+    result = cli("sandbox", "exec", "ghost", "--", "echo", "hi")
+    assert result.exit_code == 125
+    assert paths(fake) == [("GET", "/api/sandbox/ghost")]
+    assert fake.requests_to("POST", PROXY) == []
+    assert fake.requests_to("GET", "/sandbox/*/toolbox-proxy-url") == []
+
+
+def test_a_sandbox_without_a_proxy_url_gets_it_from_the_api_for_the_fallback(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    fake.legacy_execute = False
+    view = fake.sandbox("demo")
+    assert view is not None
+    fake.inject("GET", "/sandbox/demo", status=200, json={**view, "toolboxProxyUrl": ""})
+    result = cli("sandbox", "exec", "demo", "--", "echo", "found it")
+    assert (result.exit_code, result.stdout) == (0, "found it\n")
+    assert len(fake.requests_to("GET", f"/sandbox/{demo['id']}/toolbox-proxy-url")) == 1
+    assert len(fake.requests_to("POST", PROXY)) == 1
+
+
+# -- help ------------------------------------------------------------------------------------
+
+
+def test_exec_help_documents_the_exit_codes(cli: Cli, fake: FakeDaytona) -> None:
+    result = cli("sandbox", "exec", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    for fragment in ("124", "126", "125", "--cwd", "--timeout", "--start"):
+        assert fragment in text
+    assert fake.requests == []
