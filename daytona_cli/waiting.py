@@ -24,11 +24,7 @@ MAX_DELAY = 2.0
 
 
 class WaitTimeout(Exception):
-    """The deadline passed; carries the last state seen so the caller can say what is happening."""
-
-    def __init__(self, last: JSONObject | None) -> None:
-        super().__init__("timed out")
-        self.last = last
+    """The deadline passed before the sandbox reached the state (the caller saw every state)."""
 
 
 @dataclass
@@ -70,7 +66,7 @@ def wait_for_state(
         if deadline is not None:
             remaining = deadline - clock.monotonic()
             if remaining <= 0:
-                raise WaitTimeout(sandbox)
+                raise WaitTimeout
             clock.sleep(min(delay, remaining))
         else:
             clock.sleep(delay)

@@ -342,7 +342,14 @@ def _wait(
                 return None
             raise
 
+    last_seen = sandbox
     with state.output.progress(f"Waiting for {label} to be {goal}…") as update:
+
+        def seen(current: JSONObject) -> None:
+            nonlocal last_seen
+            last_seen = current
+            update(f"{label}: {current.get('state')} (waiting for {goal})")
+
         try:
             final = wait_for_state(
                 fetch,
@@ -351,23 +358,22 @@ def _wait(
                 clock=state.runtime.clock,
                 first=sandbox,
                 gone_ok=gone_ok,
-                on_update=lambda s: update(f"{label}: {s.get('state')} (waiting for {goal})"),
+                on_update=seen,
             )
         except KeyboardInterrupt:
             raise CliError(
                 Category.INTERRUPTED,
                 f"interrupted while waiting for {label} to be {goal}; "
-                f"it carries on in the background ({state_of(sandbox)} when last seen)",
+                f"it carries on in the background ({state_of(last_seen)} when last seen)",
                 hint=(
                     f"check it with `daytona-cli sandbox get {ident}` or remove it with "
                     f"`daytona-cli sandbox delete {ident} --yes`"
                 ),
             ) from None
-        except WaitTimeout as exc:
-            last = state_of(exc.last or sandbox)
+        except WaitTimeout:
             raise CliError(
                 Category.TIMEOUT,
-                f"sandbox {ident} is still {last} after {timeout:g} s (was {doing})",
+                f"sandbox {ident} is still {state_of(last_seen)} after {timeout:g} s (was {doing})",
                 hint=(
                     f"it carries on in the background: check it with `daytona-cli sandbox get "
                     f"{ident}` or remove it with `daytona-cli sandbox delete {ident} --yes`"
