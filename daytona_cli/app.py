@@ -259,10 +259,11 @@ def root(
 
 
 def _register() -> None:
-    from daytona_cli.commands import sandbox, snapshot
+    from daytona_cli.commands import completion, sandbox, snapshot
 
     app.add_typer(sandbox.app, name="sandbox")
     app.add_typer(snapshot.app, name="snapshot")
+    app.command("completion")(completion.completion)
 
 
 _register()
@@ -298,6 +299,10 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
     import signal
 
     command = typer.main.get_command(app)
+    from daytona_cli.completion import COMPLETE_VAR, respond
+
+    if state.runtime.environ.get(COMPLETE_VAR):  # the shell asks for completions (TAB)
+        return respond(command, state)
     previous_sigint = signal.getsignal(signal.SIGINT)
     try:
         result = command.main(

@@ -271,7 +271,8 @@ def create(
         )
     if given and image is None:
         raise usage(
-            f"{', '.join(given)} need --image: a snapshot fixes the resources of its sandboxes",
+            f"{', '.join(given)} {'needs' if len(given) == 1 else 'need'} --image: "
+            "a snapshot fixes the resources of its sandboxes",
             hint="drop the resource flags, or build from an image with --image IMAGE",
         )
     body: JSONObject = {}
@@ -634,7 +635,7 @@ def _lifecycle(
                     outcome.error.message = f"{outcome.target.key}: {outcome.error.message}"
                 out.error(outcome.error)
             elif outcome.ok and not selector.active and outcome.result is not None:
-                out.success(_done_message(outcome.result, outcome.target, done))
+                out.success(_done_message(outcome.result, outcome.target, verb, done))
 
         outcomes = run_all(targets, action, parallel=parallel, on_done=on_done)
     failures = [outcome.error for outcome in outcomes if outcome.error is not None]
@@ -651,18 +652,21 @@ def _lifecycle(
             ]
             out.table(OUTCOME_COLUMNS, [rows])
             out.info(f"{len(outcomes) - len(failures)} of {len(outcomes)} {done}.")
-    elif json_output:
+    elif json_output and len(failures) < len(outcomes):
         out.json([o.result for o in outcomes if o.ok and o.result is not None])
     if failures:
         raise typer.Exit(failures[0].exit_code)
 
 
-def _done_message(result: JSONObject, target: Target, done: str) -> str:
+def _done_message(result: JSONObject, target: Target, verb: str, done: str) -> str:
     shown = describe(result) if result.get("id") else target.key
-    current = result.get("state")
     if done == "deleted":
         return f"Deleted sandbox {shown}"
-    return f"Sandbox {shown} {current if current else done}"
+    current = result.get("state")
+    if current == done or (done == "stopped" and current in STOP_GOALS):
+        return f"Sandbox {shown} {current}"
+    # --no-wait: the API answers before acting, still showing the state being left.
+    return f"Sandbox {shown}: {verb} requested"
 
 
 @app.command()

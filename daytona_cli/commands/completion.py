@@ -1,0 +1,36 @@
+"""`daytona-cli completion SHELL`: print the shell completion script."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from daytona_cli.completion import SHELLS, choices, script
+from daytona_cli.errors import usage
+
+if TYPE_CHECKING:
+    from daytona_cli.app import AppContext
+
+
+def completion(
+    ctx: typer.Context,
+    shell: Annotated[
+        str,
+        typer.Argument(
+            metavar="bash|zsh|fish",
+            help="The shell to print the script for.",
+            autocompletion=choices(SHELLS),
+        ),
+    ],
+) -> None:
+    """Print the completion script for bash, zsh or fish.
+
+    Examples: daytona-cli completion bash > ~/.local/share/bash-completion/completions/daytona-cli;
+    daytona-cli completion fish > ~/.config/fish/completions/daytona-cli.fish
+    """
+    state: AppContext = ctx.obj
+    chosen = shell.strip().lower()
+    if chosen not in SHELLS:
+        raise usage(f"unsupported shell {shell!r}: choose one of {', '.join(SHELLS)}")
+    state.output.write(script(chosen))
