@@ -97,6 +97,7 @@ class AppContext:
             from daytona_cli.config import load_settings
 
             self._settings = load_settings(self.runtime.environ, self.runtime.cwd, self.env_file)
+            self.output.secret = self._settings.api_key
             if self._settings.url_file_warning:
                 self.output.warn(self._settings.url_file_warning)
         return self._settings
@@ -111,20 +112,13 @@ class AppContext:
                 api_key=settings.api_key,
                 organization_id=settings.organization_id,
                 transport=self.runtime.transport,
-                debug=self._debug_line if self.debug else None,
+                debug=self.output.debug if self.debug else None,
                 max_attempts=settings.max_attempts,
                 monotonic=self.runtime.clock.monotonic,
                 sleep=self.runtime.clock.sleep,
                 **({"request_timeout": self.request_timeout} if self.request_timeout else {}),
             )
         return self._client
-
-    def redact(self, text: str) -> str:
-        key = self._settings.api_key if self._settings else None
-        return text.replace(key, "***") if key else text
-
-    def _debug_line(self, text: str) -> None:
-        self.output.debug(self.redact(text))
 
     def close(self) -> None:
         if self._client is not None:
@@ -160,11 +154,11 @@ class RootGroup(TyperGroup):
                 raise
             if state.debug:
                 text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-                state.output.stderr.write(state.redact(text))
+                state.output.stderr.write(state.output.redact(text))
             state.output.error(
                 CliError(
                     Category.OTHER,
-                    f"internal error: {type(exc).__name__}: {state.redact(str(exc))}",
+                    f"internal error: {type(exc).__name__}: {exc}",
                     hint="run again with --debug for details, and please report it",
                 )
             )

@@ -70,8 +70,9 @@ def _error_message(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        text = response.text.strip().splitlines()
-        return text[0][:200] if text else response.reason_phrase
+        # An HTML page from a proxy or load balancer: its text says nothing useful.
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        return f"HTTP {response.status_code} {response.reason_phrase} (a {kind} answer, not JSON)"
     if isinstance(body, dict):
         message = body.get("message")
         if isinstance(message, list):  # older servers sent validation messages as a list
@@ -550,8 +551,9 @@ class DaytonaClient:
         """Yield pages of snapshots (page-numbered), until the last page or ``limit`` items."""
         remaining = limit
         page = 1
+        # One page size throughout: page numbers count in units of it.
+        page_size = MAX_PAGE_SIZE if limit is None else min(MAX_PAGE_SIZE, limit)
         while True:
-            page_size = MAX_PAGE_SIZE if remaining is None else min(MAX_PAGE_SIZE, remaining)
             params = [("page", str(page)), ("limit", str(page_size))]
             if name:
                 params.append(("name", name))

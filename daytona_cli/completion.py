@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +55,18 @@ def script(shell: str) -> str:
 
     if shell not in SHELLS:
         raise ValueError(f"unsupported shell {shell!r}")
-    return get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR, shell=shell) + "\n"
+    text = get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR, shell=shell)
+    return text + "\n" + (_ZSH_FIRST_TAB if shell == "zsh" else "")
+
+
+# Typer's zsh script only registers its function, so loaded from $fpath (where the file is the
+# body of _daytona-cli, run at the first TAB) the first TAB of every shell would offer nothing.
+_ZSH_FIRST_TAB = """
+# Loaded from $fpath, this file runs at the first TAB: complete that TAB too.
+if [ "$funcstack[1]" = "_daytona-cli" ]; then
+  _daytona_cli_completion "$@"
+fi
+"""
 
 
 def write_scripts(directory: Path) -> list[Path]:
@@ -158,7 +169,9 @@ def snapshot_names(ctx: typer.Context, incomplete: str) -> Candidates:
 
 def _names(ctx: typer.Context, kind: str, incomplete: str) -> Candidates:
     try:
-        return [item for item in _fetch_cached(ctx, kind, incomplete) if item[0].startswith(incomplete)]
+        return [
+            item for item in _fetch_cached(ctx, kind, incomplete) if item[0].startswith(incomplete)
+        ]
     except Exception:  # no key, no network, a malformed answer, an unwritable cache...
         return []
 
@@ -280,10 +293,8 @@ class _Cache:
 
     def store(self, prefix: str, items: Candidates, *, complete: bool) -> None:
         """Best effort: a cache that cannot be written only means asking the API next time."""
-        try:
+        with suppress(OSError):
             self._write(prefix, items, complete)
-        except OSError:
-            pass
 
     def _write(self, prefix: str, items: Candidates, complete: bool) -> None:
         import json
@@ -331,7 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     stale = stale_scripts(args.check)
     for path in stale:
-        print(f"stale: {path}; regenerate with python -m daytona_cli.completion --write {args.check}")
+        print(
+            f"stale: {path}; regenerate with python -m daytona_cli.completion --write {args.check}"
+        )
     return 1 if stale else 0
 
 

@@ -73,10 +73,11 @@ def load_settings(
         file_values, file_name = {}, ""
 
     def pick(name: str) -> tuple[str | None, bool]:
-        value = environ.get(name)
+        """A value and whether it came from the file; blank counts as unset."""
+        value = (environ.get(name) or "").strip()
         if value:
             return value, False
-        value = file_values.get(name)
+        value = (file_values.get(name) or "").strip()
         return (value, True) if value else (None, False)
 
     api_key, key_from_file = pick("DAYTONA_API_KEY")
@@ -106,7 +107,7 @@ def load_settings(
             "environment; unset it there if that is not what you meant"
         )
     return Settings(
-        api_key=api_key.strip(),
+        api_key=api_key,
         api_url=api_url,
         organization_id=organization_id,
         target=target,

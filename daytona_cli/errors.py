@@ -25,7 +25,6 @@ class Category(str, Enum):
     OTHER = "error"
 
 
-EXIT_OK = 0
 EXIT_CODES: dict[Category, int] = {
     Category.OTHER: 1,
     Category.SERVER: 1,

@@ -154,6 +154,8 @@ class Output:
     width: int | None = None
     _console: Any = field(default=None, repr=False)
     _progress_shown: bool = field(default=False, repr=False)
+    secret: str | None = field(default=None, repr=False)
+    """The API key: never written to stderr, even when a server message echoes it."""
 
     # --- stdout --------------------------------------------------------------------------------
 
@@ -187,16 +189,23 @@ class Output:
         self.stdout.flush()
 
     def json_stream(self, pages: Iterable[Sequence[Any]]) -> int:
-        """Write a JSON array page by page, so a long list is never held whole in memory."""
+        """Write a JSON array page by page, so a long list is never held whole in memory.
+
+        Nothing is written until the first page has arrived: a call that fails at once leaves
+        stdout empty rather than holding a lone ``[``.
+        """
         count = 0
-        self.stdout.write("[")
+        opened = False
         for page in pages:
+            if not opened:
+                self.stdout.write("[")
+                opened = True
             for item in page:
                 text = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n  ")
                 self.stdout.write(("," if count else "") + "\n  " + text)
                 count += 1
             self.stdout.flush()
-        self.stdout.write("\n]\n" if count else "]\n")
+        self.stdout.write(("\n]\n" if count else "]\n") if opened else "[]\n")
         self.stdout.flush()
         return count
 
@@ -270,6 +279,9 @@ class Output:
 
     # --- stderr --------------------------------------------------------------------------------
 
+    def redact(self, text: str) -> str:
+        return text.replace(self.secret, "***") if self.secret else text
+
     def _paint(self, text: str, code: str) -> str:
         if self.stderr_tty and not self.no_color:
             return f"\x1b[{code}m{text}\x1b[0m"
@@ -278,28 +290,28 @@ class Output:
     def info(self, text: str) -> None:
         """A message for the person running the command; never on stdout, silent under --json."""
         if not self.json_mode:
-            self.stderr.write(text + "\n")
+            self.stderr.write(self.redact(text) + "\n")
             self.stderr.flush()
 
     def success(self, text: str) -> None:
         self.info(self._paint("✓", "32") + " " + text if self.stderr_tty else text)
 
     def warn(self, text: str) -> None:
-        self.stderr.write(self._paint("warning:", "33") + " " + inert(text) + "\n")
+        self.stderr.write(self._paint("warning:", "33") + " " + inert(self.redact(text)) + "\n")
         self.stderr.flush()
 
     def error(self, err: CliError) -> None:
         if self.json_mode:
-            self.stderr.write(json.dumps(err.to_json(), ensure_ascii=False) + "\n")
+            self.stderr.write(self.redact(json.dumps(err.to_json(), ensure_ascii=False)) + "\n")
         else:
-            line = self._paint("error:", "1;31") + " " + inert(err.message)
+            line = self._paint("error:", "1;31") + " " + inert(self.redact(err.message))
             if err.hint:
-                line += "; " + inert(err.hint)
+                line += "; " + inert(self.redact(err.hint))
             self.stderr.write(line + "\n")
         self.stderr.flush()
 
     def debug(self, text: str) -> None:
-        self.stderr.write(self._paint(inert(text), "2") + "\n")
+        self.stderr.write(self._paint(inert(self.redact(text)), "2") + "\n")
         self.stderr.flush()
 
     @contextmanager

@@ -27,6 +27,7 @@ from daytona_cli.commands.common import (
     show_listing,
     state_of,
 )
+from daytona_cli.completion import choices, sandbox_names, snapshot_names
 from daytona_cli.errors import (
     EXEC_CANNOT_START,
     EXEC_OWN_FAILURE,
@@ -81,7 +82,10 @@ NoWaitOption = Annotated[
     bool, typer.Option("--no-wait", help="Return once the API accepted the request.")
 ]
 TargetsArgument = Annotated[
-    list[str], typer.Argument(metavar="NAME_OR_ID...", help="Sandbox names or IDs.")
+    list[str],
+    typer.Argument(
+        metavar="NAME_OR_ID...", help="Sandbox names or IDs.", autocompletion=sandbox_names
+    ),
 ]
 LabelOption = Annotated[
     list[str] | None,
@@ -132,18 +136,32 @@ def list_sandboxes(
             "--state",
             metavar="STATE",
             help="Only this state; repeat for several. One of: " + ", ".join(LISTABLE_STATES),
+            autocompletion=choices(LISTABLE_STATES),
         ),
     ] = None,
     snapshot: Annotated[
         list[str] | None,
-        typer.Option("--snapshot", metavar="NAME", help="Only from this snapshot; repeatable."),
+        typer.Option(
+            "--snapshot",
+            metavar="NAME",
+            help="Only from this snapshot; repeatable.",
+            autocompletion=snapshot_names,
+        ),
     ] = None,
     sort: Annotated[
         str | None,
-        typer.Option("--sort", metavar="FIELD", help="Sort by: " + ", ".join(SORT_FIELDS) + "."),
+        typer.Option(
+            "--sort",
+            metavar="FIELD",
+            help="Sort by: " + ", ".join(SORT_FIELDS) + ".",
+            autocompletion=choices(SORT_FIELDS),
+        ),
     ] = None,
     order: Annotated[
-        str | None, typer.Option("--order", metavar="asc|desc", help="Sort direction.")
+        str | None,
+        typer.Option(
+            "--order", metavar="asc|desc", help="Sort direction.", autocompletion=choices(ORDERS)
+        ),
     ] = None,
     limit: Annotated[
         int | None,
@@ -198,7 +216,12 @@ def create(
     ] = None,
     snapshot: Annotated[
         str | None,
-        typer.Option("--snapshot", metavar="NAME_OR_ID", help="Snapshot to start from."),
+        typer.Option(
+            "--snapshot",
+            metavar="NAME_OR_ID",
+            help="Snapshot to start from.",
+            autocompletion=snapshot_names,
+        ),
     ] = None,
     image: Annotated[
         str | None,
@@ -469,7 +492,12 @@ def _when(value: str, human: bool) -> str:
 @app.command()
 def get(
     ctx: typer.Context,
-    target: Annotated[str, typer.Argument(metavar="NAME_OR_ID", help="Sandbox name or ID.")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME_OR_ID", help="Sandbox name or ID.", autocompletion=sandbox_names
+        ),
+    ],
     fields: FieldsOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -496,7 +524,12 @@ SelectLabel = Annotated[
 ]
 SelectState = Annotated[
     list[str] | None,
-    typer.Option("--state", metavar="STATE", help="Select sandboxes in this state; repeatable."),
+    typer.Option(
+        "--state",
+        metavar="STATE",
+        help="Select sandboxes in this state; repeatable.",
+        autocompletion=choices(LISTABLE_STATES),
+    ),
 ]
 SelectName = Annotated[
     str | None, typer.Option("--name", metavar="PREFIX", help="Select by name prefix.")
@@ -673,7 +706,10 @@ def _done_message(result: JSONObject, target: Target, verb: str, done: str) -> s
 def delete(
     ctx: typer.Context,
     targets: Annotated[
-        list[str] | None, typer.Argument(metavar="[NAME_OR_ID]...", help="Sandbox names or IDs.")
+        list[str] | None,
+        typer.Argument(
+            metavar="[NAME_OR_ID]...", help="Sandbox names or IDs.", autocompletion=sandbox_names
+        ),
     ] = None,
     label: SelectLabel = None,
     state_filter: SelectState = None,
@@ -728,7 +764,10 @@ def delete(
 def start(
     ctx: typer.Context,
     targets: Annotated[
-        list[str] | None, typer.Argument(metavar="[NAME_OR_ID]...", help="Sandbox names or IDs.")
+        list[str] | None,
+        typer.Argument(
+            metavar="[NAME_OR_ID]...", help="Sandbox names or IDs.", autocompletion=sandbox_names
+        ),
     ] = None,
     label: SelectLabel = None,
     state_filter: SelectState = None,
@@ -778,7 +817,10 @@ def start(
 def stop(
     ctx: typer.Context,
     targets: Annotated[
-        list[str] | None, typer.Argument(metavar="[NAME_OR_ID]...", help="Sandbox names or IDs.")
+        list[str] | None,
+        typer.Argument(
+            metavar="[NAME_OR_ID]...", help="Sandbox names or IDs.", autocompletion=sandbox_names
+        ),
     ] = None,
     label: SelectLabel = None,
     state_filter: SelectState = None,
@@ -847,7 +889,12 @@ def wait(
     targets: TargetsArgument,
     goal: Annotated[
         str,
-        typer.Option("--for", metavar="STATE", help="started, stopped, archived or deleted."),
+        typer.Option(
+            "--for",
+            metavar="STATE",
+            help="started, stopped, archived or deleted.",
+            autocompletion=choices(WAIT_GOALS),
+        ),
     ],
     timeout: TimeoutOption = DEFAULT_WAIT_TIMEOUT,
     json_output: JsonOption = False,
@@ -891,7 +938,12 @@ def wait(
 @app.command(name="exec")
 def exec_(
     ctx: typer.Context,
-    target: Annotated[str, typer.Argument(metavar="NAME_OR_ID", help="Sandbox name or ID.")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME_OR_ID", help="Sandbox name or ID.", autocompletion=sandbox_names
+        ),
+    ],
     command: Annotated[
         list[str],
         typer.Argument(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from daytona_cli.commands.common import FieldsOption, JsonlOption, JsonOption, show_listing
+from daytona_cli.completion import snapshot_names
 from daytona_cli.fields import SNAPSHOT_FIELDS
 from daytona_cli.output import Column, field_column, time_column
 from daytona_cli.params import check_fields
@@ -53,7 +54,10 @@ SNAPSHOT_COLUMNS = (
 def list_snapshots(
     ctx: typer.Context,
     name: Annotated[
-        str | None, typer.Option("--name", metavar="TEXT", help="Names containing TEXT.")
+        str | None,
+        typer.Option(
+            "--name", metavar="TEXT", help="Names containing TEXT.", autocompletion=snapshot_names
+        ),
     ] = None,
     limit: Annotated[
         int | None,
