@@ -595,11 +595,20 @@ def test_execute_past_its_timeout_is_408_and_kills_the_process_group(
     pid_file = tmp_path / "pid"
     began = time.monotonic()
     answer = execute(
-        api, box, command=f"sleep 30 & echo $! > {pid_file}; echo partial; wait", timeout=0.3
+        api, box, command=f"sleep 30 & echo $! > {pid_file}; echo partial; wait", timeout=1
     )
     assert time.monotonic() - began < 5
     assert (answer.status_code, answer.json()["message"]) == (408, "command execution timeout")
     assert not is_running(int(pid_file.read_text()))
+
+
+@pytest.mark.parametrize("timeout", [1.5, 30.0, -1])
+def test_execute_timeout_must_be_whole_non_negative_seconds_as_the_daemon_decodes_it(
+    fake: FakeDaytona, api: httpx.Client, timeout: float
+) -> None:
+    box = fake.add_sandbox("box")["id"]
+    answer = execute(api, box, command="true", timeout=timeout)
+    assert answer.status_code == 400
 
 
 def test_legacy_execute_needs_the_id_of_a_started_sandbox(
