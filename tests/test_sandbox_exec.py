@@ -304,8 +304,8 @@ def test_start_on_a_sandbox_that_is_already_starting_waits_for_it_then_runs(
 def test_a_sandbox_that_is_still_starting_without_start_exits_125_and_sends_no_execute(
     cli: Cli, fake: FakeDaytona
 ) -> None:
-    fake.add_sandbox("sleepy", state="stopped")
-    assert cli("sandbox", "start", "sleepy", "--no-wait").exit_code == 0
+    # Added mid-transition, it stays `starting` however loaded the machine is.
+    fake.add_sandbox("sleepy", state="starting")
     result = cli("sandbox", "exec", "sleepy", "--", "echo", "up")
     assert result.exit_code == 125
     assert "starting" in result.stderr
