@@ -169,11 +169,10 @@ def snapshot_names(ctx: typer.Context, incomplete: str) -> Candidates:
 
 def _names(ctx: typer.Context, kind: str, incomplete: str) -> Candidates:
     try:
-        return [
-            item for item in _fetch_cached(ctx, kind, incomplete) if item[0].startswith(incomplete)
-        ]
+        items = _fetch_cached(ctx, kind, incomplete)
     except Exception:  # no key, no network, a malformed answer, an unwritable cache...
         return []
+    return sorted(item for item in items if item[0].startswith(incomplete))
 
 
 def _fetch_cached(ctx: typer.Context, kind: str, prefix: str) -> Candidates:

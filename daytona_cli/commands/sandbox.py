@@ -188,8 +188,8 @@ def list_sandboxes(
     sort_order = check_choice(order, ORDERS, "--order")
     chosen = check_fields(fields, SANDBOX_LIST_FIELDS)
     extra = time_filters(
-        parse_duration(older_than, "--older-than") if older_than else None,
-        parse_duration(idle_for, "--idle-for") if idle_for else None,
+        parse_duration(older_than, "--older-than") if older_than is not None else None,
+        parse_duration(idle_for, "--idle-for") if idle_for is not None else None,
     )
     pages = state.client().list_sandboxes(
         name=name,
@@ -583,8 +583,8 @@ def _selector(
         labels=parse_pairs(label or [], "label", "--label"),
         states=check_states(state_filter or []),
         name=name,
-        older_than=parse_duration(older_than, "--older-than") if older_than else None,
-        idle_for=parse_duration(idle_for, "--idle-for") if idle_for else None,
+        older_than=parse_duration(older_than, "--older-than") if older_than is not None else None,
+        idle_for=parse_duration(idle_for, "--idle-for") if idle_for is not None else None,
         everything=everything,
     )
 
