@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 PROG_NAME = "daytona-cli"
 COMPLETE_VAR = "_DAYTONA_CLI_COMPLETE"
 SHELLS = ("bash", "zsh", "fish")
-# The file names each shell's completion loader looks for.
+# The files in completions/ (zsh autoloads `_daytona-cli` from $fpath by its #compdef line).
 SCRIPT_FILES = {"bash": "daytona-cli.bash", "zsh": "_daytona-cli", "fish": "daytona-cli.fish"}
 
 # What Typer's completion classes read besides COMPLETE_VAR.
@@ -189,14 +189,17 @@ def _fetch_cached(ctx: typer.Context, kind: str, prefix: str) -> Candidates:
     cached = cache.lookup(prefix) if cache is not None else None
     if cached is not None:
         return cached
-    items = _fetch(kind, prefix, settings, getattr(runtime, "transport", None))
+    items, complete = _fetch(kind, prefix, settings, getattr(runtime, "transport", None))
     if cache is not None:
-        cache.store(prefix, items, complete=len(items) < LIMIT)
+        cache.store(prefix, items, complete=complete)
     return items
 
 
-def _fetch(kind: str, prefix: str, settings: Settings, transport: Any) -> Candidates:
-    """One request, at most :data:`API_TIMEOUT` seconds, no retries."""
+def _fetch(kind: str, prefix: str, settings: Settings, transport: Any) -> tuple[Candidates, bool]:
+    """One request (one page), at most :data:`API_TIMEOUT` seconds, no retries.
+
+    Also says whether the list is complete: every name matching ``prefix`` is in it.
+    """
     from daytona_cli.client import DaytonaClient
 
     with DaytonaClient(
@@ -209,20 +212,23 @@ def _fetch(kind: str, prefix: str, settings: Settings, transport: Any) -> Candid
     ) as client:
         items: Candidates = []
         if kind == "sandbox":
-            for page in client.list_sandboxes(name=prefix or None, limit=LIMIT):
-                for sandbox in page:
-                    name, ident = str(sandbox.get("name") or sandbox["id"]), str(sandbox["id"])
-                    state = str(sandbox.get("state") or "")
-                    items.append((name, state if name == ident else f"{state} {ident}".strip()))
+            page = next(iter(client.list_sandboxes(name=prefix or None, limit=LIMIT)))
+            for sandbox in page:
+                name, ident = str(sandbox.get("name") or sandbox["id"]), str(sandbox["id"])
+                state = str(sandbox.get("state") or "")
+                items.append((name, state if name == ident else f"{state} {ident}".strip()))
+            # The client drops what the API's `_`/`%` wildcards matched: the page may be short.
+            complete = len(page) < LIMIT and "_" not in prefix and "%" not in prefix
         else:
-            for page in client.list_snapshots(name=prefix or None, limit=LIMIT):
-                # `name` matches anywhere in the name: keep prefixes only.
-                items += [
-                    (str(snap["name"]), str(snap.get("state") or ""))
-                    for snap in page
-                    if str(snap.get("name", "")).lower().startswith(prefix.lower())
-                ]
-        return items
+            page = next(iter(client.list_snapshots(name=prefix or None, limit=LIMIT)))
+            # `name` matches anywhere in the name: keep prefixes only.
+            items += [
+                (str(snap["name"]), str(snap.get("state") or ""))
+                for snap in page
+                if str(snap.get("name", "")).lower().startswith(prefix.lower())
+            ]
+            complete = len(page) < LIMIT
+        return items, complete
 
 
 def _scope(kind: str, settings: Settings) -> str:

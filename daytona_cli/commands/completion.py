@@ -26,8 +26,8 @@ def completion(
 ) -> None:
     """Print the completion script for bash, zsh or fish.
 
-    Examples: daytona-cli completion bash > ~/.local/share/bash-completion/completions/daytona-cli;
-    daytona-cli completion fish > ~/.config/fish/completions/daytona-cli.fish
+    Example: daytona-cli completion fish > ~/.config/fish/completions/daytona-cli.fish
+    (the README says where bash and zsh look).
     """
     state: AppContext = ctx.obj
     chosen = shell.strip().lower()

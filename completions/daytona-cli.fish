@@ -1,0 +1,1 @@
+complete --command daytona-cli --no-files --arguments "(env _DAYTONA_CLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) daytona-cli)" --condition "env _DAYTONA_CLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) daytona-cli"
