@@ -7,7 +7,6 @@ user chose and get back one outcome per target, in the order the targets were gi
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -144,6 +143,8 @@ def run_all(
             outcomes.append(one(target))
             on_done(outcomes[-1])
         return outcomes
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     by_target: dict[int, Outcome] = {}
     pool = ThreadPoolExecutor(max_workers=min(parallel, len(targets)))
     try:

@@ -184,8 +184,13 @@ class Output:
         self.stdout.write(text)
         self.stdout.flush()
 
+    @property
+    def _indent(self) -> int | None:
+        # Indented for a person; compact in a pipe, where json's C encoder is about 3x faster.
+        return 2 if self.stdout_tty else None
+
     def json(self, value: Any) -> None:
-        self.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+        self.stdout.write(json.dumps(value, indent=self._indent, ensure_ascii=False) + "\n")
         self.stdout.flush()
 
     def json_stream(self, pages: Iterable[Sequence[Any]]) -> int:
@@ -201,7 +206,8 @@ class Output:
                 self.stdout.write("[")
                 opened = True
             for item in page:
-                text = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+                text = json.dumps(item, indent=self._indent, ensure_ascii=False)
+                text = text.replace("\n", "\n  ") if self._indent else text
                 self.stdout.write(("," if count else "") + "\n  " + text)
                 count += 1
             self.stdout.flush()
