@@ -785,7 +785,8 @@ def test_max_lets_a_selection_within_the_limit_through(
 def test_delete_ignore_not_found_of_a_missing_sandbox_succeeds(cli: Cli, fake: FakeDaytona) -> None:
     result = cli("sandbox", "delete", "ghost", "--ignore-not-found", "--yes")
     assert (result.exit_code, result.stdout) == (0, "")
-    assert "error" not in result.stderr
+    # It says what happened: nothing was deleted, and that is fine.
+    assert result.stderr == "Sandbox ghost not found; nothing to delete\n"
     assert deleted(fake) == ["ghost"]
 
 

@@ -733,7 +733,7 @@ def delete(
     """
     state = _state(ctx, json_output)
 
-    def delete_one(target: Target) -> JSONObject:
+    def delete_one(target: Target) -> JSONObject | None:
         client = state.client()
         try:
             return _when_settled(
@@ -741,7 +741,8 @@ def delete(
             )
         except CliError as err:
             if ignore_not_found and err.category is Category.NOT_FOUND:
-                return {"id": target.ident or target.key, "name": target.name, "state": "destroyed"}
+                state.output.info(f"Sandbox {target.key} not found; nothing to delete")
+                return None
             raise
 
     _lifecycle(
