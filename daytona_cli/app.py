@@ -284,17 +284,17 @@ def _looks_like_exec(argv: Sequence[str]) -> bool:
 
 def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
     """Run one command line and return its exit code; the real entry point and the tests' one."""
+    import signal
+
     from typer._click.exceptions import ClickException
+
+    from daytona_cli.completion import COMPLETE_VAR, respond
 
     state = AppContext(runtime or Runtime.from_process())
     # Known before parsing, so that even a usage error comes out as JSON under --json.
     options = argv[: list(argv).index("--")] if "--" in argv else argv
-    state.output.json_mode = "--json" in options
-    import signal
-
+    state.output.json_mode = "--json" in options or "--jsonl" in options
     command = typer.main.get_command(app)
-    from daytona_cli.completion import COMPLETE_VAR, respond
-
     if state.runtime.environ.get(COMPLETE_VAR):  # the shell asks for completions (TAB)
         return respond(command, state)
     previous_sigint = signal.getsignal(signal.SIGINT)
