@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,6 +152,8 @@ class RootGroup(TyperGroup):
             if _is_usage_exception(exc):
                 raise
             if state.debug:
+                import traceback  # only here: it costs start-up time on every command
+
                 text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
                 state.output.stderr.write(state.output.redact(text))
             state.output.error(

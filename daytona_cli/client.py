@@ -13,7 +13,6 @@ import platform
 import random
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -147,6 +146,8 @@ def _parse_retry_after(value: str, now: float) -> float | None:
     except ValueError:
         pass
     try:
+        from email.utils import parsedate_to_datetime  # rare: an HTTP-date Retry-After
+
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None

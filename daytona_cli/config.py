@@ -5,7 +5,6 @@ Nothing here runs at import time; :func:`load_settings` is called once a command
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +119,8 @@ def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
+        import ipaddress  # only for http:// URLs, which are rare
+
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
