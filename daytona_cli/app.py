@@ -324,4 +324,8 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
 
 
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    code = run(sys.argv[1:])
+    if code == 130:
+        # Interpreter shutdown may still join in-flight bulk workers: Ctrl-C again ends it at once.
+        _exit_on_next_interrupt()
+    sys.exit(code)

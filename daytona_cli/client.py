@@ -279,7 +279,8 @@ class DaytonaClient:
                 ambiguous = ambiguous or status != 429
             if status >= 400:
                 error = error_from_response(response, subject)
-                error.ambiguous = ambiguous and status in RETRY_STATUSES
+                # Set when this or an earlier attempt may have acted (answer lost, or a 5xx).
+                error.ambiguous = ambiguous
                 raise error
             if 300 <= status < 400:
                 raise CliError(
@@ -452,6 +453,15 @@ class DaytonaClient:
             attempt += 1
             try:
                 return self._sandbox("POST", "sandbox", json_body=body, idempotent=False)
+            except KeyboardInterrupt:
+                raise CliError(
+                    Category.INTERRUPTED,
+                    "interrupted while creating the sandbox; it may have been created",
+                    hint=(
+                        "look for it with "
+                        f"`daytona-cli sandbox list -l {REQUEST_ID_LABEL}={request_id}`"
+                    ),
+                ) from None
             except CliError as err:
                 if attempt > 1 and err.status == 409 and name:
                     # The name is taken: by our own earlier attempt, or by someone else.
@@ -488,13 +498,27 @@ class DaytonaClient:
         return None
 
     def delete_sandbox(self, id_or_name: str) -> JSONObject:
-        """Delete; a retry that finds the sandbox gone means an earlier attempt deleted it."""
-        answer = self._request(
-            "DELETE",
-            f"sandbox/{path_segment(id_or_name)}",
-            subject=id_or_name,
-            done_after_ambiguous=(404,),
-        )
+        """Delete; a retry that finds the sandbox gone, or being destroyed, means an earlier
+        attempt whose answer was lost did the work."""
+        try:
+            answer = self._request(
+                "DELETE",
+                f"sandbox/{path_segment(id_or_name)}",
+                subject=id_or_name,
+                done_after_ambiguous=(404,),
+            )
+        except CliError as err:
+            if not (err.ambiguous and err.status == 409):
+                raise
+            try:
+                current = self.get_sandbox(id_or_name)
+            except CliError as lookup:
+                if lookup.category is Category.NOT_FOUND:
+                    return {"id": id_or_name, "state": "destroyed"}
+                raise err from None
+            if current.get("state") in ("destroying", "destroyed"):
+                return current
+            raise
         if answer is None:
             return {"id": id_or_name, "state": "destroyed"}
         return _checked_sandbox(answer, "DELETE /sandbox")
@@ -627,6 +651,16 @@ def _host(url: str) -> str:
 def _decode_json(response: httpx.Response) -> Any:
     if not response.content:
         return None
+    content_type = response.headers.get("content-type", "")
+    if content_type and "json" not in content_type.lower():
+        raise CliError(
+            Category.OTHER,
+            f"the API answered with {content_type.split(';')[0]}, not JSON "
+            f"(HTTP {response.status_code}) for {response.request.method} "
+            f"{response.request.url.path}",
+            hint="check DAYTONA_API_URL points at the Daytona API; run with --debug to see it",
+            status=response.status_code,
+        )
     try:
         return response.json()
     except ValueError:
