@@ -80,6 +80,8 @@ def check_image(value: str) -> str:
     return value
 
 
+# Longer than any sandbox has lived, and short enough to subtract from today's date.
+MAX_DURATION_SECONDS = 100 * 365 * 86400
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -91,11 +93,11 @@ def parse_duration(value: str, option: str) -> float:
     part = r"(\d+(?:\.\d+)?)([smhdw])"
     if re.fullmatch(f"(?:{part})+", text):
         seconds = sum(float(n) * _DURATION_UNITS[unit] for n, unit in re.findall(part, text))
-        if seconds > 0:
+        if 0 < seconds <= MAX_DURATION_SECONDS:
             return seconds
     raise usage(
         f"{option} expects a duration like 90m, 2h, 7d or 1h30m; got {value!r}",
-        hint="units: s, m, h, d, w",
+        hint="units: s, m, h, d, w; at most 100 years",
     )
 
 

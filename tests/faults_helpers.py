@@ -1,0 +1,328 @@
+"""Helpers for the fault-injection and security suites (``test_faults.py``, ``test_secrets.py``).
+
+``FakeDaytona.inject`` replaces the real answer: a scripted fault never reaches the fake's real
+handler, so it can only model a request the server never acted on. :class:`FaultyFake` adds the
+two faults the fake itself cannot script:
+
+- ``lose_answer``: the real handler runs (a sandbox really is created, stopped or deleted), then
+  the answer is lost: the connection is dropped, or a 5xx goes out instead of the real answer.
+- ``inject_raw``: an answer with an arbitrary body and content type (truncated JSON, an HTML
+  error page), which ``inject`` cannot send because it always encodes ``json=`` as JSON.
+
+The rest runs the installed console script the way a CI job would, and measures it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import http
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+
+from tests.conftest import API_KEY, CLI, Result
+from tests.contract import request_problems, response_problems
+from tests.fake_daytona import FakeDaytona
+
+
+@dataclass
+class _Scripted:
+    """What the loopback and in-process transports read from a fault: drop it, or trickle it."""
+
+    method: str
+    pattern: str
+    remaining: int
+    drop: bool = False
+    trickle: float = 0.0
+    status: int | None = None
+    body: bytes = b""
+    content_type: str = ""
+    headers: dict[str, str] | None = None
+
+
+class FaultyFake(FakeDaytona):
+    """FakeDaytona that can also lose an answer after acting, and send raw bodies."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._losses: list[_Scripted] = []
+        self._raw: list[_Scripted] = []
+        self.raw_answers = 0
+
+    def lose_answer(self, method: str, path: str, *, status: int | None = None, times: int = 1):
+        """Let the real handler act on the next ``times`` matching requests, then lose the
+        answer: drop the connection (``status=None``) or answer ``status`` instead."""
+        with self._lock:
+            self._losses.append(
+                _Scripted(method.upper(), path, times, drop=status is None, status=status)
+            )
+
+    def inject_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes,
+        status: int = 200,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` matching requests with exactly these bytes."""
+        with self._lock:
+            self._raw.append(
+                _Scripted(
+                    method.upper(),
+                    path,
+                    times,
+                    status=status,
+                    body=body,
+                    content_type=content_type,
+                    headers=dict(headers or {}),
+                )
+            )
+
+    def scripted_left(self) -> int:
+        with self._lock:
+            return sum(item.remaining for item in self._losses + self._raw)
+
+    def _take(self, queue: list[_Scripted], request: httpx.Request) -> _Scripted | None:
+        path = route_path(request)
+        with self._lock:
+            for item in queue:
+                if fnmatch.fnmatchcase(request.method, item.method) and fnmatch.fnmatchcase(
+                    path, item.pattern
+                ):
+                    item.remaining -= 1
+                    if item.remaining <= 0:
+                        queue.remove(item)
+                    return item
+        return None
+
+    def _respond(self, request: httpx.Request) -> tuple[httpx.Response, Any]:
+        raw = self._take(self._raw, request)
+        if raw is not None:
+            with self._lock:
+                self.raw_answers += 1
+            headers = {"content-type": raw.content_type, **(raw.headers or {})}
+            return httpx.Response(raw.status or 200, headers=headers, content=raw.body), raw
+        response, fault = super()._respond(request)
+        if fault is not None:
+            return response, fault
+        loss = self._take(self._losses, request)
+        if loss is None:
+            return response, None
+        if loss.drop:
+            return response, loss
+        assert loss.status is not None
+        return error_response(request, loss.status, "Internal server error"), loss
+
+
+def route_path(request: httpx.Request) -> str:
+    """The path after the ``/api`` base, percent-decoded per segment (as ``inject`` matches)."""
+    raw = request.url.raw_path.decode("ascii").split("?", 1)[0]
+    if raw == "/api" or raw.startswith("/api/"):
+        raw = raw[len("/api") :] or "/"
+    return "/" + "/".join(unquote(part) for part in raw.split("/")[1:])
+
+
+def error_response(request: httpx.Request, status: int, message: str) -> httpx.Response:
+    """Daytona's error body, as the real server sends it."""
+    body = {
+        "path": request.url.raw_path.decode("ascii"),
+        "timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z",
+        "statusCode": status,
+        "error": http.HTTPStatus(status).phrase,
+        "message": message,
+    }
+    return httpx.Response(
+        status,
+        headers={"content-type": "application/json; charset=utf-8"},
+        content=json.dumps(body).encode(),
+    )
+
+
+def error_body(status: int, message: str, path: str = "/api/sandbox") -> dict[str, Any]:
+    """A documented error body for ``inject(json=...)`` with a chosen message."""
+    return {
+        "path": path,
+        "timestamp": "2025-01-01T00:00:00.000Z",
+        "statusCode": status,
+        "error": http.HTTPStatus(status).phrase,
+        "message": message,
+    }
+
+
+@contextmanager
+def serving(fake: FakeDaytona, *, check_answers: bool = True) -> Iterator[str]:
+    """Serve ``fake`` on loopback; on success, hold every exchange to the API contract.
+
+    The CLI's requests are always checked; the answers only with ``check_answers`` (a test
+    that sends malformed answers on purpose turns that off).
+    """
+    try:
+        with fake.serve() as url:
+            yield url
+        problems = [
+            f"{request.method} {request.url}: {problem}"
+            for request, response in list(fake.exchanges)
+            for problem in request_problems(request)
+            + (response_problems(request, response) if check_answers else [])
+        ]
+        assert not problems, "exchanges that break the API contract:\n" + "\n".join(problems)
+    finally:
+        fake.close()
+
+
+def installed_env(url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment ``run_installed`` gives the installed command, plus ``extra``."""
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("DAYTONA_") and key not in ("CI", "NO_COLOR", "FORCE_COLOR")
+    }
+    environ.update({"DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": url, **(extra or {})})
+    return environ
+
+
+@dataclass
+class Timed(Result):
+    elapsed: float = 0.0
+
+
+def run_timed(
+    *args: str, url: str, env: Mapping[str, str] | None = None, timeout: float = 30
+) -> Timed:
+    """Run the installed command (no terminal, no stdin) and time it from start to exit."""
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(CLI), *args],
+        capture_output=True,
+        text=True,
+        env=installed_env(url, env),
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        check=False,
+    )
+    return Timed(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+def short_read_timeout(directory: Path, seconds: float) -> dict[str, str]:
+    """Environment that gives the installed CLI a per-attempt read timeout of ``seconds``.
+
+    The client's read timeout is a constant (``READ_TIMEOUT``, 60 s) that ``--request-timeout``
+    only caps, so with a short deadline a read timeout always uses the whole budget and can
+    never be followed by a retry. A ``sitecustomize`` module lowers the constant in the real
+    installed process, so a read timeout can be exercised in a second instead of a minute.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "sitecustomize.py").write_text(
+        f"import daytona_cli.client as _client\n_client.READ_TIMEOUT = {seconds!r}\n"
+    )
+    existing = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": str(directory) + (os.pathsep + existing if existing else "")}
+
+
+class Running:
+    """The installed command running in the background, with its output collected."""
+
+    def __init__(self, *args: str, url: str, env: Mapping[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [str(CLI), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=installed_env(url, env),
+        )
+        self._out: list[bytes] = []
+        self._err: list[bytes] = []
+        self._readers = [
+            threading.Thread(target=self._drain, args=(self.proc.stdout, self._out), daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stderr, self._err), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    @staticmethod
+    def _drain(stream: Any, into: list[bytes]) -> None:
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            into.append(chunk)
+
+    def interrupt(self) -> float:
+        """Send SIGINT (as Ctrl-C does) and return when it was sent."""
+        self.proc.send_signal(signal.SIGINT)
+        return time.monotonic()
+
+    def exited_within(self, seconds: float) -> bool:
+        try:
+            self.proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def finish(self, timeout: float = 15) -> Result:
+        try:
+            code = self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            for reader in self._readers:
+                reader.join(timeout=5)
+            assert self.proc.stdout is not None and self.proc.stderr is not None
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+        return Result(
+            code,
+            b"".join(self._out).decode("utf-8", "replace"),
+            b"".join(self._err).decode("utf-8", "replace"),
+        )
+
+
+def wait_until(condition: Any, timeout: float = 10.0, step: float = 0.02) -> None:
+    """Poll ``condition()`` until true; fail the test if it never is."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(step)
+
+
+def named(fake: FakeDaytona, name: str) -> list[dict[str, Any]]:
+    """Every sandbox record with this name (a duplicate would show as two)."""
+    with fake._lock:
+        return [dict(record) for record in fake.sandboxes.values() if record["name"] == name]
+
+
+def labelled(fake: FakeDaytona, key: str, value: str | None = None) -> list[dict[str, Any]]:
+    """Every sandbox record carrying label ``key`` (with ``value``, when given)."""
+    with fake._lock:
+        return [
+            dict(record)
+            for record in fake.sandboxes.values()
+            if key in record["labels"] and (value is None or record["labels"][key] == value)
+        ]
+
+
+def no_traceback(result: Result) -> None:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Aborted!" not in result.stderr, result.stderr
+
+
+def one_line(text: str) -> str:
+    """The single line of ``text`` (a message must be exactly one)."""
+    lines = text.strip("\n").split("\n")
+    assert len(lines) == 1 and lines[0], f"expected one line, got {text!r}"
+    return lines[0]
