@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from daytona_cli.errors import CliError
+from daytona_cli.waiting import describe
 
 JSONObject = dict[str, Any]
 
@@ -80,9 +81,9 @@ class Target:
         return cls(key=ident, name=item.get("name"), ident=ident)
 
     def label(self) -> str:
-        if self.name and self.ident and self.name != self.ident:
-            return f"{self.name} ({self.ident})"
-        return self.name or self.ident or self.key
+        if not (self.name or self.ident):
+            return self.key
+        return describe({"name": self.name, "id": self.ident})
 
 
 @dataclass

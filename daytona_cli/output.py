@@ -300,7 +300,8 @@ class Output:
             self.stderr.flush()
 
     def success(self, text: str) -> None:
-        self.info(self._paint("✓", "32") + " " + text if self.stderr_tty else text)
+        """A done message; a green tick in front of it on a terminal."""
+        self.info(f"{self._paint('✓', '32')} {text}" if self.stderr_tty else text)
 
     def warn(self, text: str) -> None:
         self.stderr.write(self._paint("warning:", "33") + " " + inert(self.redact(text)) + "\n")

@@ -40,6 +40,7 @@ from daytona_cli.fields import SANDBOX_FIELDS, SANDBOX_LIST_FIELDS
 from daytona_cli.output import (
     Column,
     field_column,
+    iso_utc,
     project,
     relative_time,
     scalar,
@@ -481,8 +482,6 @@ def _show(state: AppContext, sandbox: JSONObject) -> None:
 
 
 def _when(value: str, human: bool) -> str:
-    from daytona_cli.output import iso_utc
-
     return f"{relative_time(value)} ({iso_utc(value)})" if human else iso_utc(value)
 
 
