@@ -272,11 +272,11 @@ class DaytonaClient:
             if ambiguous and status in done_after_ambiguous:
                 return None
             if status in RETRY_STATUSES:
+                # A 5xx may have acted before failing; a 429 surely did not.
+                ambiguous = ambiguous or status != 429
                 wait = retry_after_seconds(response.headers)
                 if (idempotent or status == 429) and self._backoff(attempt, wait, deadline):
-                    ambiguous = ambiguous or status != 429
                     continue
-                ambiguous = ambiguous or status != 429
             if status >= 400:
                 error = error_from_response(response, subject)
                 # Set when this or an earlier attempt may have acted (answer lost, or a 5xx).
