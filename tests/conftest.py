@@ -12,7 +12,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,19 +45,36 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return workdir
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeDaytona]:
-    fake = FakeDaytona(
-        api_key=API_KEY, base_url=BASE_URL, proxy_url=PROXY_URL, transition_seconds=0.05
-    )
-    yield fake
-    problems = [
+def contract_problems(fakes: Iterable[FakeDaytona]) -> list[str]:
+    """Every exchange these fakes saw that breaks the API contract, one line each."""
+    return [
         f"{request.method} {request.url}: {problem}"
+        for fake in fakes
         for request, response in list(fake.exchanges)
         for problem in validate_exchange(request, response)
     ]
-    fake.close()
+
+
+@pytest.fixture
+def make_fake() -> Iterator[Callable[..., FakeDaytona]]:
+    """Build fakes with other settings; like `fake`, their exchanges must keep to the contract."""
+    fakes: list[FakeDaytona] = []
+
+    def make(**kwargs: Any) -> FakeDaytona:
+        made = FakeDaytona(api_key=API_KEY, base_url=BASE_URL, proxy_url=PROXY_URL, **kwargs)
+        fakes.append(made)
+        return made
+
+    yield make
+    problems = contract_problems(fakes)
+    for made in fakes:
+        made.close()
     assert not problems, "exchanges that break the API contract:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def fake(make_fake: Callable[..., FakeDaytona]) -> FakeDaytona:
+    return make_fake(transition_seconds=0.05)
 
 
 @dataclass
@@ -118,6 +136,55 @@ class Cli:
 @pytest.fixture
 def cli(fake: FakeDaytona, isolated: Path) -> Cli:
     return Cli(fake, isolated)
+
+
+class VirtualClock:
+    """Time that moves only when someone sleeps on it (or a test moves it on).
+
+    Several targets may be acted on concurrently, so every worker's sleep moves the one clock.
+    """
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += max(0.0, seconds)
+
+
+@dataclass
+class Slow:
+    """A fake whose transitions take ``transition_seconds`` of virtual time, and a CLI on it:
+    polls are counted exactly and nothing really waits."""
+
+    fake: FakeDaytona
+    clock: VirtualClock
+    cli: Cli
+
+    def __call__(self, *args: str, **kwargs: Any) -> Result:
+        return self.cli(*args, clock=Clock(self.clock.monotonic, self.clock.sleep), **kwargs)
+
+
+@pytest.fixture
+def make_slow(make_fake: Callable[..., FakeDaytona], isolated: Path) -> Callable[[float], Slow]:
+    def make(transition_seconds: float) -> Slow:
+        clock = VirtualClock()
+        slow_fake = make_fake(transition_seconds=transition_seconds, clock=clock.monotonic)
+        return Slow(slow_fake, clock, Cli(slow_fake, isolated))
+
+    return make
+
+
+@pytest.fixture
+def slow(make_slow: Callable[[float], Slow]) -> Slow:
+    return make_slow(1.0)
 
 
 @pytest.fixture

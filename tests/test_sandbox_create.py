@@ -11,16 +11,13 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from daytona_cli.waiting import Clock
-from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli, Result
-from tests.contract import validate_exchange
+from tests.conftest import Cli, Slow, VirtualClock
 from tests.fake_daytona import DEFAULT_SNAPSHOT, FakeDaytona
 
 REQUEST_ID = "daytona-cli/request-id"
@@ -42,65 +39,6 @@ class _AnyUuid:
 
 
 ANY_UUID = _AnyUuid()
-
-
-# -- fakes on a virtual clock ------------------------------------------------------------------
-
-
-class VirtualClock:
-    """Time that moves only when someone sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
-
-
-@dataclass
-class Slow:
-    """A fake whose transitions take ``transition_seconds`` of virtual time, and a CLI on it."""
-
-    fake: FakeDaytona
-    clock: VirtualClock
-    cli: Cli
-
-    def __call__(self, *args: str, **kwargs: Any) -> Result:
-        return self.cli(*args, clock=Clock(self.clock.monotonic, self.clock.sleep), **kwargs)
-
-
-@pytest.fixture
-def make_fake() -> Iterator[Callable[..., FakeDaytona]]:
-    """Build extra fakes; like the `fake` fixture, their exchanges must keep to the contract."""
-    fakes: list[FakeDaytona] = []
-
-    def make(**kwargs: Any) -> FakeDaytona:
-        fake = FakeDaytona(api_key=API_KEY, base_url=BASE_URL, proxy_url=PROXY_URL, **kwargs)
-        fakes.append(fake)
-        return fake
-
-    yield make
-    problems = [
-        f"{request.method} {request.url}: {problem}"
-        for fake in fakes
-        for request, response in list(fake.exchanges)
-        for problem in validate_exchange(request, response)
-    ]
-    for fake in fakes:
-        fake.close()
-    assert not problems, "exchanges that break the API contract:\n" + "\n".join(problems)
-
-
-@pytest.fixture
-def slow(make_fake: Callable[..., FakeDaytona], isolated: Path) -> Slow:
-    clock = VirtualClock()
-    fake = make_fake(transition_seconds=1.0, clock=clock.monotonic)
-    return Slow(fake, clock, Cli(fake, isolated))
 
 
 # -- helpers ---------------------------------------------------------------------------------

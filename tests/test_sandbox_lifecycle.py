@@ -9,92 +9,17 @@ sleeps: the number of GETs is exact and nothing really waits.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from daytona_cli.waiting import Clock
-from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli, Result, run_installed
-from tests.contract import validate_exchange
+from tests.conftest import Cli, Slow, run_installed
 from tests.fake_daytona import FakeDaytona
 
 NOT_FOUND_HINT = "list sandboxes with `daytona-cli sandbox list`"
 REFUSAL = "error: refusing to delete without confirmation: no terminal to ask on; pass --yes"
 PROMPT = "Delete {count} sandbox(es): {names}? This cannot be undone. [y/N]: "
-
-
-# -- fakes on a virtual clock ------------------------------------------------------------------
-
-
-class VirtualClock:
-    """Time that moves only when someone sleeps on it (or a test moves it on).
-
-    Several targets are acted on concurrently, so every worker's sleep moves the one clock.
-    """
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += max(0.0, seconds)
-
-
-@dataclass
-class Slow:
-    """A fake whose transitions take ``transition_seconds`` of virtual time, and a CLI on it."""
-
-    fake: FakeDaytona
-    clock: VirtualClock
-    cli: Cli
-
-    def __call__(self, *args: str, **kwargs: Any) -> Result:
-        return self.cli(*args, clock=Clock(self.clock.monotonic, self.clock.sleep), **kwargs)
-
-
-@pytest.fixture
-def make_slow(isolated: Path) -> Iterator[Callable[[float], Slow]]:
-    """Build virtual-clock fakes; like `fake`, their exchanges must keep to the contract."""
-    fakes: list[FakeDaytona] = []
-
-    def make(transition_seconds: float) -> Slow:
-        clock = VirtualClock()
-        fake = FakeDaytona(
-            api_key=API_KEY,
-            base_url=BASE_URL,
-            proxy_url=PROXY_URL,
-            transition_seconds=transition_seconds,
-            clock=clock.monotonic,
-        )
-        fakes.append(fake)
-        return Slow(fake, clock, Cli(fake, isolated))
-
-    yield make
-    problems = [
-        f"{request.method} {request.url}: {problem}"
-        for fake in fakes
-        for request, response in list(fake.exchanges)
-        for problem in validate_exchange(request, response)
-    ]
-    for fake in fakes:
-        fake.close()
-    assert not problems, "exchanges that break the API contract:\n" + "\n".join(problems)
-
-
-@pytest.fixture
-def slow(make_slow: Callable[[float], Slow]) -> Slow:
-    return make_slow(1.0)
 
 
 # -- helpers ---------------------------------------------------------------------------------
