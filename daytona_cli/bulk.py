@@ -1,7 +1,8 @@
 """Selecting sandboxes and acting on many of them with bounded concurrency.
 
-Shared by start, stop and delete. Neither parses options nor prints: commands hand in what the
-user chose and get back one outcome per target, in the order the targets were given.
+Neither parses options nor prints: commands hand in what the user chose and get back one
+outcome per target, in the order the targets were given (``commands/sandbox/bulk_run.py`` shows
+them).
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from daytona_cli.errors import CliError
-from daytona_cli.waiting import describe
+from daytona_cli.errors import CliError, usage
+from daytona_cli.render.sandbox import describe
+from daytona_cli.types import JSONObject
 
-JSONObject = dict[str, Any]
+if TYPE_CHECKING:
+    from daytona_cli.client import DaytonaClient
 
 DEFAULT_PARALLEL = 8
 
@@ -41,20 +44,19 @@ class Selector:
             or self.everything
         )
 
-    def list_filters(self, now: datetime | None = None) -> dict[str, Any]:
+    def list_filters(self) -> dict[str, Any]:
         """Keyword arguments for ``DaytonaClient.list_sandboxes``; time filters run server-side."""
         return {
             "name": self.name,
             "labels": self.labels,
             "states": self.states,
-            "extra": time_filters(self.older_than, self.idle_for, now),
+            "extra": time_filters(self.older_than, self.idle_for),
         }
 
 
-def time_filters(
-    older_than: float | None, idle_for: float | None, now: datetime | None = None
-) -> list[tuple[str, str]]:
-    now = now or datetime.now(timezone.utc)
+def time_filters(older_than: float | None, idle_for: float | None) -> list[tuple[str, str]]:
+    """``createdAtBefore`` / ``lastEventBefore`` query parameters for ages in seconds."""
+    now = datetime.now(timezone.utc)
     filters = []
     if older_than is not None:
         filters.append(("createdAtBefore", _iso(now - timedelta(seconds=older_than))))
@@ -88,6 +90,8 @@ class Target:
 
 @dataclass
 class Outcome:
+    """What happened to one target: the API's answer (None: nothing to do) or the error."""
+
     target: Target
     result: JSONObject | None = None
     error: CliError | None = None
@@ -105,6 +109,23 @@ class Outcome:
             "ok": self.ok,
             "error": None if self.error is None else self.error.message,
         }
+
+
+def select(
+    client: DaytonaClient, named: Sequence[str], selector: Selector, max_count: int | None
+) -> list[Target]:
+    """Named targets, then every sandbox the selector matches; refuses (usage) past ``max_count``."""
+    selected: list[JSONObject] = []
+    if selector.active:
+        for page in client.list_sandboxes(**selector.list_filters()):
+            selected += page
+        if max_count is not None and len(selected) > max_count:
+            raise usage(
+                f"the selection matches {len(selected)} sandboxes, more than --max {max_count}; "
+                "nothing was done",
+                hint="narrow the selectors, or raise --max if that is what you meant",
+            )
+    return merge_targets(named, selected)
 
 
 def merge_targets(named: Sequence[str], selected: Sequence[JSONObject]) -> list[Target]:

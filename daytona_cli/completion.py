@@ -25,10 +25,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from typer._click import Command
-
-    from daytona_cli.app import AppContext
     from daytona_cli.config import Settings
+    from daytona_cli.context import AppContext
 
 PROG_NAME = "daytona-cli"
 COMPLETE_VAR = "_DAYTONA_CLI_COMPLETE"
@@ -51,11 +49,11 @@ Candidates = list[tuple[str, str]]
 
 def script(shell: str) -> str:
     """The completion script for ``shell`` (one of :data:`SHELLS`), ending in a newline."""
-    from typer._completion_shared import get_completion_script
+    from daytona_cli.typer_compat import completion_script
 
     if shell not in SHELLS:
         raise ValueError(f"unsupported shell {shell!r}")
-    text = get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR, shell=shell)
+    text = completion_script(PROG_NAME, COMPLETE_VAR, shell)
     return text + "\n" + (_ZSH_FIRST_TAB if shell == "zsh" else "")
 
 
@@ -97,21 +95,19 @@ def stale_scripts(directory: Path) -> list[Path]:
 # --- answering a completion request ------------------------------------------------------------
 
 
-def respond(command: Command, state: AppContext) -> int:
+def respond(command: Any, state: AppContext) -> int:
     """Answer the shell's completion request (``_DAYTONA_CLI_COMPLETE`` is set); the exit code.
 
     Typer's classes print the candidates in each shell's format. Any failure is silent: a
     traceback would land in the middle of the user's command line.
     """
-    from typer._completion_classes import completion_init
-    from typer.completion import shell_complete
+    from daytona_cli.typer_compat import answer_completion
 
     environ = state.runtime.environ
     instruction = environ.get(COMPLETE_VAR, "")
-    completion_init()  # registers Typer's bash/zsh/fish classes with its Click
     try:
         with _protocol_environ(environ):
-            return shell_complete(command, {"obj": state}, PROG_NAME, COMPLETE_VAR, instruction)
+            return answer_completion(command, {"obj": state}, PROG_NAME, COMPLETE_VAR, instruction)
     except SystemExit as exc:  # fish asks "are these arguments?" and hears an exit status
         return exc.code if isinstance(exc.code, int) else 1
     except Exception:

@@ -10,19 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from daytona_cli.client.http import DEFAULT_MAX_ATTEMPTS, is_loopback
 from daytona_cli.errors import Category, CliError, usage
 
 DEFAULT_API_URL = "https://app.daytona.io/api"
-
-# Every variable the CLI reads, with the line .env.example and the README give it.
-VARIABLES: dict[str, str] = {
-    "DAYTONA_API_KEY": "API key (required). Create one in the Daytona Dashboard under API Keys.",
-    "DAYTONA_API_URL": f"API base URL (default {DEFAULT_API_URL}).",
-    "DAYTONA_ORGANIZATION_ID": "Organization ID, sent as X-Daytona-Organization-ID (optional).",
-    "DAYTONA_TARGET": "Default region for `sandbox create` (optional; the server picks otherwise).",
-    "DAYTONA_MAX_ATTEMPTS": "Attempts per API call when retrying is safe (default 3; 1 disables).",
-}
-DEFAULT_MAX_ATTEMPTS = 3
 
 MISSING_KEY_HINT = (
     "create a key in the Daytona Dashboard (API Keys), then export DAYTONA_API_KEY=... "
@@ -113,17 +104,6 @@ def load_settings(
         max_attempts=max_attempts,
         url_file_warning=warning,
     )
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        import ipaddress  # only for http:// URLs, which are rare
-
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def normalise_api_url(url: str) -> str:

@@ -1,8 +1,10 @@
-"""Error categories and the exit codes they map to.
+"""Error categories, the exit codes they map to, and the one error type everything raises.
 
 Every failure the CLI reports is a :class:`CliError` with a category; the category alone decides
 the exit code, so scripts can tell "not found" from "rate limited" from "network down" without
-parsing text. ``app.py`` is the one place that turns these into output and an exit status.
+parsing text. Errors carry data (status, the server's own message and code, the sandbox, a
+:class:`Reason`); the client never words a CLI hint: ``hints.py`` does, from that data, and
+``app.py`` is the one place that turns errors into output and an exit status.
 """
 
 from __future__ import annotations
@@ -23,6 +25,20 @@ class Category(str, Enum):
     SERVER = "server"
     INTERRUPTED = "interrupted"
     OTHER = "error"
+
+
+class Reason(str, Enum):
+    """Why the client failed, finer than the category: what ``hints.py`` words a hint from."""
+
+    HTTP = "http"  # an HTTP error answer; the status says more
+    NETWORK = "network"  # no connection, or it broke
+    DEADLINE = "deadline"  # no complete answer within the call's deadline
+    REDIRECT = "redirect"  # a 3xx, never followed with the key attached
+    NOT_JSON = "not_json"  # a 2xx that is not JSON (a web page: the wrong DAYTONA_API_URL)
+    MALFORMED = "malformed"  # JSON of the wrong shape
+    UNSAFE_PROXY = "unsafe_proxy"  # a toolbox proxy URL the key must not be sent to
+    CREATE_UNKNOWN = "create_unknown"  # a create whose outcome cannot be known
+    EXEC_UNKNOWN = "exec_unknown"  # an exec whose answer was lost: it may have run
 
 
 EXIT_CODES: dict[Category, int] = {
@@ -51,7 +67,14 @@ EXIT_CODES_HELP = (
 
 
 class CliError(Exception):
-    """A failure to report to the user: one line of message, an optional hint saying what to do."""
+    """A failure to report: one line of message, an optional hint saying what to do, and data.
+
+    ``status`` is the HTTP status, ``api_code`` and ``source`` the server's own error code and
+    origin when it sent them, ``subject`` the sandbox (name or ID) the call was about,
+    ``retry_after`` the seconds the API asked to wait, ``request_id`` a create's request-ID
+    label, and ``ambiguous`` says a request was sent but its outcome is unknown (an answer lost,
+    or a 5xx): the server may have acted on it.
+    """
 
     def __init__(
         self,
@@ -61,21 +84,34 @@ class CliError(Exception):
         hint: str | None = None,
         status: int | None = None,
         ambiguous: bool = False,
+        reason: Reason | None = None,
+        api_code: str | None = None,
+        source: str | None = None,
+        subject: str | None = None,
+        retry_after: float | None = None,
+        request_id: str | None = None,
+        host: str | None = None,
     ) -> None:
         super().__init__(message)
         self.category = category
         self.message = message
         self.hint = hint
         self.status = status
-        # True when a request was sent but its outcome is unknown (answer lost, or a 5xx):
-        # the server may have acted on it.
         self.ambiguous = ambiguous
+        self.reason = reason
+        self.api_code = api_code
+        self.source = source
+        self.subject = subject
+        self.retry_after = retry_after
+        self.request_id = request_id
+        self.host = host
 
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.category]
 
     def to_json(self) -> dict[str, object]:
+        """``{"error": {"code", "message", "status", "hint"}}``, the form README documents."""
         return {
             "error": {
                 "code": self.category.value,

@@ -5,15 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from daytona_cli.errors import usage
+from daytona_cli.states import LISTABLE_STATES
 
-# SandboxState from the API spec. `destroyed` can never be listed (the API rejects it as a filter).
-SANDBOX_STATES = (
-    "creating", "restoring", "destroyed", "destroying", "started", "stopped", "starting",
-    "stopping", "error", "build_failed", "pending_build", "building_snapshot", "unknown",
-    "pulling_snapshot", "archived", "archiving", "resizing", "snapshotting", "forking",
-    "pausing", "paused", "resuming",
-)  # fmt: skip
-LISTABLE_STATES = tuple(state for state in SANDBOX_STATES if state != "destroyed")
 SORT_FIELDS = ("name", "cpu", "memoryGib", "diskGib", "lastActivityAt", "createdAt")
 ORDERS = ("asc", "desc")
 

@@ -1,9 +1,11 @@
-"""Labels that say which CI run created a sandbox, so a run can clean up after itself."""
+"""Labels that say where a sandbox came from: the create request, and the CI run behind it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+REQUEST_ID_LABEL = "daytona-cli/request-id"
+"""Every create carries this label, so that what an uncertain create made can be found."""
 CI_LABEL = "daytona-cli/ci"
 RUN_LABEL = "daytona-cli/run"
 

@@ -1,22 +1,19 @@
 """Poll a sandbox until it reaches a state, with a deadline and backoff.
 
-Shared by create, start and stop. The first poll comes after a fraction of a second (a sandbox
-that is ready in 0.3 s is reported in well under a second) and the interval grows from there, so
-a slow build does not hammer the API.
+Shared by create, start, stop, wait and exec. The first poll comes after a fraction of a second
+(a sandbox that is ready in 0.3 s is reported in well under a second) and the interval grows
+from there, so a slow build does not hammer the API. Time comes from the injected clock.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from typing import Any
 
+from daytona_cli.clock import Clock
 from daytona_cli.errors import Category, CliError
-
-JSONObject = dict[str, Any]
-
-FAILED_STATES = frozenset({"error", "build_failed"})
+from daytona_cli.render.sandbox import describe
+from daytona_cli.states import FAILED
+from daytona_cli.types import JSONObject
 
 FIRST_DELAY = 0.1
 BACKOFF = 1.5
@@ -25,14 +22,6 @@ MAX_DELAY = 2.0
 
 class WaitTimeout(Exception):
     """The deadline passed before the sandbox reached the state (the caller saw every state)."""
-
-
-@dataclass
-class Clock:
-    """Time, injectable so tests can run waits without real sleeping when they want to."""
-
-    monotonic: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
 
 
 def wait_for_state(
@@ -50,7 +39,7 @@ def wait_for_state(
     ``fetch`` returns ``None`` when the sandbox no longer exists; that ends the wait successfully
     only when ``gone_ok`` (waiting for deletion, or a stop that deletes an auto-delete-0 sandbox).
     A sandbox in ``error`` or ``build_failed`` fails the wait with the server's ``errorReason``.
-    ``timeout`` None or 0 means no limit.
+    ``timeout`` None or 0 means no limit; :class:`WaitTimeout` when it runs out.
     """
     deadline = clock.monotonic() + timeout if timeout else None
     delay = FIRST_DELAY
@@ -61,7 +50,7 @@ def wait_for_state(
             state = sandbox.get("state")
             if state in targets:
                 return sandbox
-            if state in FAILED_STATES:
+            if state in FAILED:
                 raise failed_error(sandbox)
         if deadline is not None:
             remaining = deadline - clock.monotonic()
@@ -80,18 +69,10 @@ def wait_for_state(
 
 
 def failed_error(sandbox: JSONObject) -> CliError:
+    """A sandbox that ended in ``error`` or ``build_failed`` (exit 5), with the server's reason."""
     reason = sandbox.get("errorReason") or "no reason given"
     return CliError(
         Category.CONFLICT,
         f"sandbox {describe(sandbox)} is in state {sandbox.get('state')}: {reason}",
         hint=f"inspect it with `daytona-cli sandbox get {sandbox.get('id', '')}`",
     )
-
-
-def describe(sandbox: JSONObject | None) -> str:
-    if not sandbox:
-        return "?"
-    name, ident = sandbox.get("name"), sandbox.get("id")
-    if name and ident and name != ident:
-        return f"{name} ({ident})"
-    return str(ident or name or "?")

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from daytona_cli.app import Runtime, run
-from daytona_cli.waiting import Clock
+from daytona_cli.app import run
+from daytona_cli.clock import Clock
+from daytona_cli.context import Runtime
+from daytona_cli.streams import Streams
 from tests.contract import validate_exchange
 from tests.fake_daytona import FakeDaytona
 
@@ -112,24 +113,25 @@ class Cli:
                 environ.pop(key, None)
             else:
                 environ[key] = value
-        runtime = Runtime(
-            environ=environ,
-            cwd=self.workdir,
+        out, err = io.StringIO(), io.StringIO()
+        streams = Streams(
+            stdout=out,
+            stderr=err,
+            stdin=io.StringIO(stdin),
             stdout_tty=tty,
             stderr_tty=tty,
             stdin_tty=tty,
+            width=120,
+            color=not environ.get("NO_COLOR"),
+        )
+        runtime = Runtime(
+            environ=environ,
+            cwd=self.workdir,
+            streams=streams,
             transport=httpx.MockTransport(self.fake.handler),
             clock=clock or Clock(),
-            width=120,
         )
-        out, err = io.StringIO(), io.StringIO()
-        old_stdin = sys.stdin
-        sys.stdin = io.StringIO(stdin)
-        try:
-            with redirect_stdout(out), redirect_stderr(err):
-                code = run(list(args), runtime)
-        finally:
-            sys.stdin = old_stdin
+        code = run(list(args), runtime)
         return Result(code, out.getvalue(), err.getvalue())
 
 

@@ -229,7 +229,7 @@ def short_read_timeout(directory: Path, seconds: float) -> dict[str, str]:
     """
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "sitecustomize.py").write_text(
-        f"import daytona_cli.client as _client\n_client.READ_TIMEOUT = {seconds!r}\n"
+        f"import daytona_cli.client.http as _client\n_client.READ_TIMEOUT = {seconds!r}\n"
     )
     existing = os.environ.get("PYTHONPATH")
     return {"PYTHONPATH": str(directory) + (os.pathsep + existing if existing else "")}

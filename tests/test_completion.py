@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from daytona_cli import completion
-from daytona_cli.params import LISTABLE_STATES, SORT_FIELDS
+from daytona_cli.params import SORT_FIELDS
+from daytona_cli.states import LISTABLE_STATES
 from tests.conftest import API_KEY, Cli, Result, run_installed
 from tests.fake_daytona import FakeDaytona
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from daytona_cli import __version__
-from daytona_cli.waiting import Clock
+from daytona_cli.clock import Clock
 from tests.conftest import API_KEY, BASE_URL, Cli, Result, run_installed
 from tests.fake_daytona import FakeDaytona
 

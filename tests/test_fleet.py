@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from daytona_cli.waiting import Clock
+from daytona_cli.clock import Clock
 from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli
 from tests.contract import validate_exchange
 from tests.fake_daytona import FakeDaytona

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from daytona_cli.waiting import Clock
+from daytona_cli.clock import Clock
 from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli, Result, run_installed
 from tests.contract import validate_exchange
 from tests.fake_daytona import DEFAULT_SNAPSHOT, LISTABLE_STATES, FakeDaytona

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from daytona_cli.waiting import Clock
+from daytona_cli.clock import Clock
 from tests.conftest import BASE_URL, Cli, Result, run_installed
 from tests.fake_daytona import DEFAULT_SNAPSHOT, FakeDaytona
 

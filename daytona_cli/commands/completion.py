@@ -1,16 +1,14 @@
-"""`daytona-cli completion SHELL`: print the shell completion script."""
+"""``daytona-cli completion SHELL``: print the shell completion script."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from daytona_cli.completion import SHELLS, choices, script
+from daytona_cli.context import AppContext
 from daytona_cli.errors import usage
-
-if TYPE_CHECKING:
-    from daytona_cli.app import AppContext
 
 
 def completion(
@@ -29,8 +27,7 @@ def completion(
     Example: daytona-cli completion fish > ~/.config/fish/completions/daytona-cli.fish
     (the README says where bash and zsh look).
     """
-    state: AppContext = ctx.obj
     chosen = shell.strip().lower()
     if chosen not in SHELLS:
         raise usage(f"unsupported shell {shell!r}: choose one of {', '.join(SHELLS)}")
-    state.output.write(script(chosen))
+    AppContext.of(ctx).output.write(script(chosen))

@@ -1,19 +1,19 @@
-"""`daytona-cli snapshot ...`: the snapshots sandboxes are created from."""
+"""``daytona-cli snapshot ...``: the snapshots sandboxes are created from."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated
 
 import typer
 
-from daytona_cli.commands.common import FieldsOption, JsonlOption, JsonOption, show_listing
+from daytona_cli.commands.listing import show_listing
+from daytona_cli.commands.options import FieldsOption, JsonlOption, JsonOption
 from daytona_cli.completion import snapshot_names
+from daytona_cli.context import AppContext
 from daytona_cli.fields import SNAPSHOT_FIELDS
-from daytona_cli.output import Column, field_column, time_column
 from daytona_cli.params import check_fields
-
-if TYPE_CHECKING:
-    from daytona_cli.app import AppContext
+from daytona_cli.render.snapshot import SNAPSHOT_COLUMNS
 
 app = typer.Typer(
     help="List the snapshots sandboxes are created from.",
@@ -22,32 +22,20 @@ app = typer.Typer(
 )
 
 
-def _size(obj: dict[str, Any], human: bool) -> str:
-    value = obj.get("size")
-    if not isinstance(value, (int, float)):
-        return ""
-    return f"{value:.2f} GB" if human else f"{value:g}"
+@dataclass
+class SnapshotListOptions:
+    name: str | None = None
+    limit: int | None = None
+    fields: list[str] | None = None
+    json_output: bool = False
+    jsonl: bool = False
 
 
-def _amount(key: str, unit: str) -> Column:
-    def value(obj: dict[str, Any], human: bool) -> str:
-        amount = obj.get(key)
-        if not isinstance(amount, (int, float)):
-            return ""
-        return f"{amount:g} {unit}" if human and unit else f"{amount:g}"
-
-    return Column(key.upper() if key != "mem" else "MEMORY", value)
-
-
-SNAPSHOT_COLUMNS = (
-    field_column("NAME", "name", no_wrap=True),
-    field_column("STATE", "state", style="state"),
-    Column("SIZE", _size),
-    _amount("cpu", ""),
-    _amount("mem", "GiB"),
-    _amount("disk", "GiB"),
-    time_column("CREATED", "createdAt"),
-)
+def run_list(app: AppContext, opts: SnapshotListOptions) -> None:
+    """``getAllSnapshots``, every page, streamed to stdout."""
+    pages = app.client().list_snapshots(name=opts.name, limit=opts.limit)
+    show_listing(app.output, pages, SNAPSHOT_COLUMNS, "snapshots", fields=opts.fields,
+                 json_output=opts.json_output, jsonl=opts.jsonl)  # fmt: skip
 
 
 @app.command("list")
@@ -68,9 +56,6 @@ def list_snapshots(
     jsonl: JsonlOption = False,
 ) -> None:
     """List snapshots, following every page. Example: daytona-cli snapshot list --name python"""
-    state: AppContext = ctx.obj
-    state.output.json_mode = json_output or jsonl
+    app = AppContext.of(ctx, json_mode=json_output or jsonl)
     chosen = check_fields(fields, SNAPSHOT_FIELDS)
-    pages = state.client().list_snapshots(name=name, limit=limit)
-    show_listing(state.output, pages, SNAPSHOT_COLUMNS, "snapshots", fields=chosen,
-                 json_output=json_output, jsonl=jsonl)  # fmt: skip
+    run_list(app, SnapshotListOptions(name, limit, chosen, json_output, jsonl))

@@ -1,0 +1,256 @@
+"""The Daytona API (openapi.yaml): sandboxes and snapshots, one method per call.
+
+Methods return the API's JSON objects unchanged (the CLI's ``--json`` output is the API's own
+objects) and raise :class:`~daytona_cli.errors.CliError` carrying data, never CLI wording.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from daytona_cli.client.http import HttpClient, malformed, path_segment
+from daytona_cli.client.toolbox import Toolbox
+from daytona_cli.errors import Category, CliError, Reason
+from daytona_cli.provenance import REQUEST_ID_LABEL
+from daytona_cli.types import JSONObject
+
+MAX_PAGE_SIZE = 200
+
+
+class DaytonaClient:
+    """A thin typed wrapper over the Daytona REST API; keyword arguments as :class:`HttpClient`.
+
+    ``toolbox`` runs commands in sandboxes (toolbox.yaml, or the legacy route).
+    """
+
+    def __init__(self, **http_options: Any) -> None:
+        self.http = HttpClient(**http_options)
+        self.toolbox = Toolbox(self.http, self.toolbox_proxy_url)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> DaytonaClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- sandboxes (listSandboxes, getSandbox, createSandbox, deleteSandbox, start, stop) ------
+
+    def list_sandboxes(
+        self,
+        *,
+        name: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        states: Sequence[str] = (),
+        snapshots: Sequence[str] = (),
+        sort: str | None = None,
+        order: str | None = None,
+        limit: int | None = None,
+        extra: Sequence[tuple[str, str]] = (),
+    ) -> Iterator[list[JSONObject]]:
+        """Yield pages of sandboxes, following ``nextCursor`` until done or ``limit`` items.
+
+        ``name`` is a prefix matched case-insensitively; ``extra`` are further query parameters
+        (``createdAtBefore``...). Older servers answer a bare array: one page.
+        """
+        base: list[tuple[str, str]] = []
+        if name:
+            base.append(("name", name))
+        if labels:
+            base.append(("labels", json.dumps(dict(labels), separators=(",", ":"))))
+        base += [("states", state) for state in states]
+        base += [("snapshots", snapshot) for snapshot in snapshots]
+        if sort:
+            base.append(("sort", sort))
+        if order:
+            base.append(("order", order))
+        base += list(extra)
+        remaining = limit
+        cursor: str | None = None
+        while True:
+            page_size = MAX_PAGE_SIZE if remaining is None else min(MAX_PAGE_SIZE, remaining)
+            params = [*base, ("limit", str(page_size))]
+            if cursor:
+                params.append(("cursor", cursor))
+            body = self.http.request("GET", "sandbox", params=params)
+            if isinstance(body, list):  # older API versions answered a bare array
+                items, cursor = body, None
+            elif isinstance(body, dict) and isinstance(body.get("items"), list):
+                items, cursor = body["items"], body.get("nextCursor")
+            else:
+                raise malformed("GET /sandbox", "expected a list of sandboxes")
+            _require_objects(items, "GET /sandbox")
+            fetched = len(items)
+            if name:
+                # The API matches names with SQL ILIKE, where `_` and `%` are wildcards: keep
+                # only true prefixes, so `--name a_b` can never select `axb`.
+                prefix = name.lower()
+                items = [i for i in items if str(i.get("name", "")).lower().startswith(prefix)]
+            if remaining is not None:
+                items = items[:remaining]
+                remaining -= len(items)
+            yield items
+            if not cursor or not fetched or remaining == 0:
+                return
+
+    def get_sandbox(self, id_or_name: str) -> JSONObject:
+        """``GET /sandbox/{sandboxIdOrName}``: the ID is tried first, then the name."""
+        return self._sandbox("GET", f"sandbox/{path_segment(id_or_name)}", subject=id_or_name)
+
+    def create_sandbox(self, body: JSONObject) -> JSONObject:
+        """Create once, even across retries.
+
+        Create is not idempotent, so it is retried only when the server surely did not act.
+        After an ambiguous failure (answer lost, 5xx) the sandbox is looked up by a request-ID
+        label sent with it before another attempt, so one call never makes two. When the outcome
+        cannot be known the error has reason ``CREATE_UNKNOWN`` and the ``request_id``.
+        """
+        import uuid
+
+        request_id = str(uuid.uuid4())
+        body = {**body, "labels": {**(body.get("labels") or {}), REQUEST_ID_LABEL: request_id}}
+        name = body.get("name")
+        deadline = self.http.monotonic() + self.http.request_timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._sandbox("POST", "sandbox", json_body=body, idempotent=False)
+            except KeyboardInterrupt:
+                raise CliError(
+                    Category.INTERRUPTED,
+                    "interrupted while creating the sandbox; it may have been created",
+                    reason=Reason.CREATE_UNKNOWN,
+                    request_id=request_id,
+                ) from None
+            except CliError as err:
+                if attempt > 1 and err.status == 409 and name:
+                    # The name is taken: by our own earlier attempt, or by someone else.
+                    mine = self._find_created(request_id, name)
+                    if mine is not None:
+                        return mine
+                if not err.ambiguous:
+                    raise
+                if not self.http.backoff(attempt, None, deadline):
+                    err.reason, err.request_id = Reason.CREATE_UNKNOWN, request_id
+                    raise
+                mine = self._find_created(request_id, name)
+                if mine is not None:
+                    return mine
+
+    def _find_created(self, request_id: str, name: str | None) -> JSONObject | None:
+        """The sandbox an earlier attempt made, if any: by name when there is one (a GET is
+        consistent), else by the request-ID label (the list is only eventually consistent)."""
+        if name:
+            try:
+                sandbox = self.get_sandbox(name)
+            except CliError as err:
+                if err.category is Category.NOT_FOUND:
+                    return None
+                raise
+            labels = sandbox.get("labels") or {}
+            return sandbox if labels.get(REQUEST_ID_LABEL) == request_id else None
+        for page in self.list_sandboxes(labels={REQUEST_ID_LABEL: request_id}, limit=1):
+            for item in page:
+                return self.get_sandbox(str(item["id"]))
+        return None
+
+    def delete_sandbox(self, id_or_name: str) -> JSONObject:
+        """Delete; a retry that finds the sandbox gone, or being destroyed, means an earlier
+        attempt whose answer was lost did the work."""
+        try:
+            answer = self.http.request(
+                "DELETE",
+                f"sandbox/{path_segment(id_or_name)}",
+                subject=id_or_name,
+                done_after_ambiguous=(404,),
+            )
+        except CliError as err:
+            if not (err.ambiguous and err.status == 409):
+                raise
+            try:
+                current = self.get_sandbox(id_or_name)
+            except CliError as lookup:
+                if lookup.category is Category.NOT_FOUND:
+                    return {"id": id_or_name, "state": "destroyed"}
+                raise err from None
+            if current.get("state") in ("destroying", "destroyed"):
+                return current
+            raise
+        if answer is None:
+            return {"id": id_or_name, "state": "destroyed"}
+        return _checked_sandbox(answer, "DELETE /sandbox")
+
+    def start_sandbox(self, id_or_name: str) -> JSONObject:
+        """``POST /sandbox/{id}/start``: may answer before ``started`` (NOTES.md)."""
+        return self.http.object(
+            "POST", f"sandbox/{path_segment(id_or_name)}/start", subject=id_or_name
+        )
+
+    def stop_sandbox(self, id_or_name: str) -> JSONObject:
+        """``POST /sandbox/{id}/stop``: a 400 when the sandbox is not started (NOTES.md)."""
+        return self.http.object(
+            "POST", f"sandbox/{path_segment(id_or_name)}/stop", subject=id_or_name
+        )
+
+    def toolbox_proxy_url(self, sandbox_id: str) -> str:
+        """``GET /sandbox/{id}/toolbox-proxy-url`` → its ``url``."""
+        body = self.http.object("GET", f"sandbox/{path_segment(sandbox_id)}/toolbox-proxy-url")
+        url = body.get("url")
+        if not isinstance(url, str) or not url:
+            raise malformed("GET toolbox-proxy-url", "no url in the answer")
+        return url
+
+    # --- snapshots (getAllSnapshots) -----------------------------------------------------------
+
+    def list_snapshots(
+        self, *, name: str | None = None, limit: int | None = None
+    ) -> Iterator[list[JSONObject]]:
+        """Yield pages of snapshots (page-numbered), until the last page or ``limit`` items."""
+        remaining = limit
+        page = 1
+        # One page size throughout: page numbers count in units of it.
+        page_size = MAX_PAGE_SIZE if limit is None else min(MAX_PAGE_SIZE, limit)
+        while True:
+            params = [("page", str(page)), ("limit", str(page_size))]
+            if name:
+                params.append(("name", name))
+            body = self.http.request("GET", "snapshots", params=params)
+            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+                raise malformed("GET /snapshots", "expected a page of snapshots")
+            items: list[JSONObject] = body["items"]
+            _require_objects(items, "GET /snapshots")
+            if remaining is not None:
+                items = items[:remaining]
+                remaining -= len(items)
+            yield items
+            total_pages = body.get("totalPages")
+            if (
+                not items
+                or remaining == 0
+                or not isinstance(total_pages, (int, float))
+                or page >= total_pages
+            ):
+                return
+            page += 1
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _sandbox(self, method: str, url: str, **kwargs: Any) -> JSONObject:
+        return _checked_sandbox(self.http.object(method, url, **kwargs), f"{method} {url}")
+
+
+def _checked_sandbox(answer: Any, what: str) -> JSONObject:
+    """A sandbox must at least say which one it is; anything else is a malformed answer."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("id"), str) or not answer["id"]:
+        raise malformed(what, "expected a sandbox with an id")
+    return answer
+
+
+def _require_objects(items: list[Any], what: str) -> None:
+    if not all(isinstance(item, dict) for item in items):
+        raise malformed(what, "expected a list of objects")

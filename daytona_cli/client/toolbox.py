@@ -1,0 +1,90 @@
+"""Running commands in a sandbox: which route to use, and the execute call itself.
+
+Two routes answer ``POST .../process/execute`` with ``{"exitCode", "result"}`` (NOTES.md,
+Running commands): the legacy ``/toolbox/{id}/toolbox/process/execute`` on the API base
+(legacy-execute.yaml) and the sandbox's toolbox proxy (toolbox.yaml, ``ExecuteCommand``). The
+choice is made here, not by commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from daytona_cli.client.http import HttpClient, is_loopback, malformed, path_segment
+from daytona_cli.errors import Category, CliError, Reason
+from daytona_cli.types import JSONObject
+
+# The API forwards execute calls to the runner with a 360 s limit; wait a little longer than that.
+EXEC_API_LIMIT_SECONDS = 360.0
+EXEC_READ_MARGIN_SECONDS = 30.0
+# Statuses that mean "this server has no such route" (the sandbox itself was just found).
+ROUTE_GONE = frozenset({404, 405, 410})
+
+
+class Toolbox:
+    """Commands in sandboxes, over one :class:`HttpClient`; ``proxy_url_of(id)`` looks up a
+    sandbox's toolbox proxy when its record lacks ``toolboxProxyUrl``."""
+
+    def __init__(self, http: HttpClient, proxy_url_of: Callable[[str], str]) -> None:
+        self.http = http
+        self.proxy_url_of = proxy_url_of
+
+    def execute(self, sandbox: JSONObject, body: JSONObject) -> JSONObject:
+        """Run ``body`` (``{"command", "cwd"?, "timeout"?}``) in a started sandbox.
+
+        Returns ``{"exitCode", "result"}``. Errors: status 408 when the command outran its
+        timeout (the API discards its output); reason ``EXEC_UNKNOWN`` when the answer was lost
+        after sending (the command may have run); never retried once sent.
+        """
+        sandbox_id = str(sandbox["id"])
+        try:
+            try:
+                return self._post(sandbox_id, body, None)
+            except CliError as err:
+                if err.status not in ROUTE_GONE:
+                    raise
+            proxy = sandbox.get("toolboxProxyUrl") or self.proxy_url_of(sandbox_id)
+            return self._post(sandbox_id, body, str(proxy))
+        except CliError as err:
+            if err.ambiguous and err.status != 408:
+                err.message = f"lost the answer ({err.message}): the command may have run"
+                err.reason = Reason.EXEC_UNKNOWN
+            raise
+
+    def _post(self, sandbox_id: str, body: JSONObject, proxy_url: str | None) -> JSONObject:
+        """One execute call; the read timeout outlasts the command's own, so that the server,
+        not the client, decides when the command ran too long."""
+        command_timeout = float(body.get("timeout") or EXEC_API_LIMIT_SECONDS)
+        if proxy_url is None:
+            url = f"toolbox/{path_segment(sandbox_id)}/toolbox/process/execute"
+        else:
+            check_proxy_url(proxy_url)
+            url = f"{proxy_url.rstrip('/')}/{path_segment(sandbox_id)}/process/execute"
+        answer = self.http.object(
+            "POST",
+            url,
+            json_body=body,
+            timeout=command_timeout + EXEC_READ_MARGIN_SECONDS,
+            subject=sandbox_id,
+            idempotent=False,
+        )
+        if not isinstance(answer.get("exitCode"), (int, float)) or not isinstance(
+            answer.get("result"), str
+        ):
+            raise malformed("execute", "expected exitCode and result")
+        return answer
+
+
+def check_proxy_url(url: str) -> None:
+    """The key goes to the toolbox proxy too, so the same rule as for the API URL applies."""
+    parts = urlsplit(url)
+    secure = parts.scheme == "https" or (
+        parts.scheme == "http" and is_loopback(parts.hostname or "")
+    )
+    if not secure or not parts.hostname:
+        raise CliError(
+            Category.OTHER,
+            f"refusing to send the API key to the toolbox proxy URL {url!r} the API returned",
+            reason=Reason.UNSAFE_PROXY,
+        )

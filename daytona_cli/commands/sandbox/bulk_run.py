@@ -1,0 +1,160 @@
+"""A verb on many sandboxes: pick the targets, guard, confirm, act concurrently, report.
+
+Shared by delete, start and stop; a new verb is a :class:`Verb`, an action for one target, and a
+call to :func:`run_bulk`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import typer
+
+from daytona_cli.bulk import DEFAULT_PARALLEL, Outcome, Selector, Target, run_all, select
+from daytona_cli.commands.listing import no_results
+from daytona_cli.context import AppContext
+from daytona_cli.errors import Category, CliError, usage
+from daytona_cli.params import check_identifier
+from daytona_cli.render.sandbox import OUTCOME_COLUMNS, describe
+from daytona_cli.states import STOP_GOALS
+from daytona_cli.types import JSONObject
+
+Action = Callable[[Target], JSONObject | None]
+
+
+@dataclass(frozen=True)
+class Verb:
+    """``name`` as typed (``delete``), ``done`` as reported (``deleted``), whether to confirm."""
+
+    name: str
+    done: str
+    confirm: bool
+
+
+@dataclass
+class BulkOptions:
+    """What the user chose: targets by name, a selector, and the guards around acting."""
+
+    names: Sequence[str] = ()
+    selector: Selector = field(default_factory=Selector)
+    yes: bool = False
+    dry_run: bool = False
+    max_count: int | None = None
+    parallel: int = DEFAULT_PARALLEL
+    json_output: bool = False
+
+
+def run_bulk(app: AppContext, verb: Verb, opts: BulkOptions, action: Action) -> None:
+    """Act on every target; exit with the first failure's code (in the targets' order).
+
+    Named targets alone keep the plain contract (JSON: the API's objects). With selectors the
+    report is one outcome per sandbox (JSON: ``{"id", "name", "ok", "error"}``).
+    """
+    named = [check_identifier(name) for name in opts.names]
+    if not named and not opts.selector.active:
+        raise usage(
+            f"nothing to {verb.name}: give sandbox names or IDs, or select them with "
+            "--label, --state, --name, --older-than or --idle-for, or --all",
+        )
+    targets = select(app.client(), named, opts.selector, opts.max_count)
+    out = app.output
+    if not targets:
+        no_results(out, "sandboxes matched")
+        if opts.json_output:
+            out.json([])
+        return
+    if opts.dry_run:
+        _show_dry_run(app, verb, opts, targets)
+        return
+    if verb.confirm and not opts.yes:
+        _confirm(app, verb, targets)
+    outcomes = _act(app, verb, opts, targets, action)
+    failures = [outcome.error for outcome in outcomes if outcome.error is not None]
+    if opts.selector.active:
+        _report(app, verb, opts, outcomes, len(failures))
+    elif opts.json_output and len(failures) < len(outcomes):
+        out.json([o.result for o in outcomes if o.ok and o.result is not None])
+    if failures:
+        raise typer.Exit(failures[0].exit_code)
+
+
+def _show_dry_run(app: AppContext, verb: Verb, opts: BulkOptions, targets: list[Target]) -> None:
+    out = app.output
+    if opts.json_output:
+        out.json([{"id": t.ident or t.key, "name": t.name} for t in targets])
+        return
+    rows = [{"name": t.name or t.key, "id": t.ident or "", "result": f"would {verb.name}"}
+            for t in targets]  # fmt: skip
+    out.table(OUTCOME_COLUMNS, [rows])
+    out.info(f"Dry run: would {verb.name} {len(targets)} sandbox(es); nothing was changed.")
+
+
+def _confirm(app: AppContext, verb: Verb, targets: list[Target]) -> None:
+    out = app.output
+    if not out.can_prompt(app.no_input):
+        raise usage(
+            f"refusing to {verb.name} without confirmation: no terminal to ask on",
+            hint=f"pass --yes to {verb.name} non-interactively (or --dry-run to see the targets)",
+        )
+    shown = ", ".join(t.label() for t in targets[:20])
+    more = f" and {len(targets) - 20} more" if len(targets) > 20 else ""
+    question = f"{verb.name.capitalize()} {len(targets)} sandbox(es): {shown}{more}?"
+    if verb.name == "delete":
+        question += " This cannot be undone."
+    if not out.confirm(question):
+        raise CliError(Category.OTHER, f"cancelled; nothing was {verb.done}")
+
+
+def _act(
+    app: AppContext, verb: Verb, opts: BulkOptions, targets: list[Target], action: Action
+) -> list[Outcome]:
+    """Run the action on every target with progress; named targets report as each finishes."""
+    out = app.output
+    title = verb.name.capitalize()
+    finished = 0
+    with out.progress(f"{title}: 0/{len(targets)} done") as update:
+
+        def on_done(outcome: Outcome) -> None:
+            nonlocal finished
+            finished += 1
+            update(f"{title}: {finished}/{len(targets)} done")
+            if opts.selector.active:
+                return
+            if outcome.error is not None:
+                if len(targets) > 1:
+                    outcome.error.message = f"{outcome.target.key}: {outcome.error.message}"
+                out.error(outcome.error)
+            elif outcome.result is not None:
+                out.success(_done_message(outcome.result, outcome.target, verb))
+
+        return run_all(targets, action, parallel=opts.parallel, on_done=on_done)
+
+
+def _report(
+    app: AppContext, verb: Verb, opts: BulkOptions, outcomes: list[Outcome], failed: int
+) -> None:
+    out = app.output
+    if opts.json_output:
+        out.json([outcome.record() for outcome in outcomes])
+        return
+    rows = [
+        {
+            **o.record(),
+            "result": verb.done if o.ok else f"failed: {o.error.message if o.error else ''}",
+        }
+        for o in outcomes
+    ]
+    out.table(OUTCOME_COLUMNS, [rows])
+    out.info(f"{len(outcomes) - failed} of {len(outcomes)} {verb.done}.")
+
+
+def _done_message(result: JSONObject, target: Target, verb: Verb) -> str:
+    shown = describe(result) if result.get("id") else target.key
+    if verb.done == "deleted":
+        return f"Deleted sandbox {shown}"
+    current = result.get("state")
+    if current == verb.done or (verb.done == "stopped" and current in STOP_GOALS):
+        return f"Sandbox {shown} {current}"
+    # --no-wait: the API answers before acting, still showing the state being left.
+    return f"Sandbox {shown}: {verb.name} requested"

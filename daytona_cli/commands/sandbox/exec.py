@@ -1,0 +1,160 @@
+"""``daytona-cli sandbox exec``: run a command in a sandbox and exit with its exit code."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+
+from daytona_cli.commands.options import DEFAULT_WAIT_TIMEOUT, JsonOption, TargetArgument
+from daytona_cli.commands.sandbox.common import wait_until, when_settled
+from daytona_cli.context import AppContext
+from daytona_cli.errors import (
+    EXEC_CANNOT_START,
+    EXEC_OWN_FAILURE,
+    EXEC_TIMEOUT,
+    Category,
+    CliError,
+    usage,
+)
+from daytona_cli.params import check_identifier
+from daytona_cli.render.sandbox import describe
+from daytona_cli.typer_compat import TyperCommand
+from daytona_cli.types import JSONObject
+
+
+class ExecCommand(TyperCommand):
+    """exec's own failures, usage errors included, exit 125: never taken for a remote code.
+
+    ``app.py`` reads ``own_failure_exit`` from the command a usage error names, and from the
+    run's context for failures once the command runs.
+    """
+
+    own_failure_exit = EXEC_OWN_FAILURE
+
+    def invoke(self, ctx: Any) -> Any:
+        ctx.obj.own_failure_exit = self.own_failure_exit
+        return super().invoke(ctx)
+
+
+@dataclass
+class ExecOptions:
+    target: str
+    command: str  # one shell command line
+    cwd: str | None = None
+    timeout: int | None = None  # whole seconds; None or 0: no limit but the API's own
+    start: bool = False
+    json_output: bool = False
+
+
+def command_line(argv: list[str]) -> str:
+    """One argument is a shell command line as-is; several are quoted and joined (NOTES.md)."""
+    line = argv[0] if len(argv) == 1 else shlex.join(argv)
+    if not line.strip():
+        raise usage("empty command", hint="give the command after --, e.g. -- echo hello")
+    return line
+
+
+def run_exec(app: AppContext, opts: ExecOptions) -> int:
+    """Run the command once (never retried once sent); returns the exit code to leave with.
+
+    The remote code passes through; 124 timed out, 126 could not start (the daemon's -1).
+    """
+    sandbox = _started(app, opts)
+    body: JSONObject = {"command": opts.command}
+    if opts.cwd is not None:
+        body["cwd"] = opts.cwd
+    if opts.timeout:
+        body["timeout"] = opts.timeout
+    out = app.output
+    try:
+        answer = app.client().toolbox.execute(sandbox, body)
+    except CliError as err:
+        if err.status != 408:
+            raise
+        after = f" after {opts.timeout:g} s" if opts.timeout else ""
+        out.error(
+            CliError(
+                Category.TIMEOUT,
+                f"the command timed out{after} and was killed; the API discards its output",
+                hint="raise --timeout, or write output to a file in the sandbox and read it after",
+            )
+        )
+        return EXEC_TIMEOUT
+    exit_code = int(answer["exitCode"])
+    if opts.json_output:
+        out.json(answer)
+    elif exit_code == -1:
+        reason = answer["result"].strip() or "no reason given"
+        out.error(
+            CliError(
+                Category.OTHER,
+                f"the sandbox could not start the command: {reason}",
+                hint="check the command and --cwd",
+            )
+        )
+    else:
+        app.runtime.streams.write_bytes(answer["result"].encode("utf-8", "surrogateescape"))
+    return exit_code if 0 <= exit_code <= 255 else EXEC_CANNOT_START
+
+
+def _started(app: AppContext, opts: ExecOptions) -> JSONObject:
+    """The sandbox, started first when ``--start`` says so; a conflict (exit 125) otherwise."""
+    client = app.client()
+    sandbox = client.get_sandbox(opts.target)
+    current = sandbox.get("state")
+    if current == "started":
+        return sandbox
+    if not opts.start:
+        raise CliError(
+            Category.CONFLICT,
+            f"sandbox {describe(sandbox)} is {current}, not started",
+            hint=(
+                f"start it with `daytona-cli sandbox start {opts.target}` "
+                "or pass --start to start it first"
+            ),
+        )
+    ident = str(sandbox["id"])
+    sandbox = when_settled(app, ident, client.start_sandbox, DEFAULT_WAIT_TIMEOUT)
+    return wait_until(app, sandbox, {"started"}, DEFAULT_WAIT_TIMEOUT, "starting")
+
+
+def exec_(
+    ctx: typer.Context,
+    target: TargetArgument,
+    command: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="-- COMMAND [ARG...]",
+            help="One argument is a shell command line as-is; several are quoted and joined.",
+        ),
+    ],
+    cwd: Annotated[
+        str | None, typer.Option("--cwd", metavar="DIR", help="Working directory in the sandbox.")
+    ] = None,
+    timeout: Annotated[
+        int | None,
+        typer.Option(
+            "--timeout",
+            min=0,
+            metavar="SECONDS",
+            help="Kill the command after SECONDS, whole seconds (exit 124); default: no limit.",
+        ),
+    ] = None,
+    start_first: Annotated[
+        bool, typer.Option("--start", help="Start the sandbox first if it is stopped.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Run a command in a sandbox and exit with its exit code.
+
+    Output is written to stdout exactly as the sandbox returns it (stdout and stderr merged).
+    Exit: the command's own code; 124 if it timed out; 126 if it could not be started;
+    125 if daytona-cli itself failed. Example: daytona-cli sandbox exec demo -- ls -la /tmp
+    """
+    app = AppContext.of(ctx, json_mode=json_output)
+    line = command_line(command)
+    opts = ExecOptions(check_identifier(target), line, cwd, timeout, start_first, json_output)
+    raise typer.Exit(run_exec(app, opts))

@@ -1,0 +1,137 @@
+"""``daytona-cli sandbox start|stop``: safe to repeat, waited for, on names or selections."""
+
+from __future__ import annotations
+
+import typer
+
+from daytona_cli.bulk import DEFAULT_PARALLEL, Target
+from daytona_cli.commands.options import (
+    DEFAULT_WAIT_TIMEOUT,
+    DryRunOption,
+    JsonOption,
+    MaxOption,
+    NoWaitOption,
+    OptionalTargetsArgument,
+    ParallelOption,
+    SelectAll,
+    SelectIdle,
+    SelectLabel,
+    SelectName,
+    SelectOlder,
+    SelectState,
+    TimeoutOption,
+    YesOption,
+    selector,
+)
+from daytona_cli.commands.sandbox.bulk_run import BulkOptions, Verb, run_bulk
+from daytona_cli.commands.sandbox.common import wait_until, when_settled
+from daytona_cli.context import AppContext
+from daytona_cli.errors import CliError
+from daytona_cli.states import FAILED, STOP_GOALS, STOPPED
+from daytona_cli.types import JSONObject
+from daytona_cli.waiting import failed_error
+
+
+def run_start(app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float) -> None:
+    """``startSandbox`` on every target (a started one is fine), then wait for ``started``."""
+
+    def start_one(target: Target) -> JSONObject:
+        sandbox = when_settled(app, target.key, app.client().start_sandbox, timeout)
+        if sandbox.get("state") in FAILED:
+            raise failed_error(sandbox)
+        if wait:
+            sandbox = wait_until(app, sandbox, {"started"}, timeout, "starting")
+        return sandbox
+
+    run_bulk(app, Verb("start", "started", confirm=False), opts, start_one)
+
+
+def run_stop(app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float) -> None:
+    """``stopSandbox`` on every target (a stopped or archived one is fine), then wait."""
+
+    def stop_one(target: Target) -> JSONObject:
+        client = app.client()
+        try:
+            sandbox = when_settled(app, target.key, client.stop_sandbox, timeout)
+        except CliError as err:
+            # "not in a stoppable state": fine if it is already stopped; otherwise say so.
+            if err.status != 400:
+                raise
+            current = client.get_sandbox(target.key)
+            if current.get("state") not in STOPPED:
+                raise
+            return current
+        if wait:
+            sandbox = wait_until(app, sandbox, STOP_GOALS, timeout, "stopping", gone_ok=True)
+        return sandbox
+
+    # Stopping what selectors chose asks first, as deleting does.
+    run_bulk(app, Verb("stop", "stopped", confirm=opts.selector.active), opts, stop_one)
+
+
+def start(
+    ctx: typer.Context,
+    targets: OptionalTargetsArgument = None,
+    label: SelectLabel = None,
+    state: SelectState = None,
+    name: SelectName = None,
+    older_than: SelectOlder = None,
+    idle_for: SelectIdle = None,
+    everything: SelectAll = False,
+    no_wait: NoWaitOption = False,
+    timeout: TimeoutOption = DEFAULT_WAIT_TIMEOUT,
+    dry_run: DryRunOption = False,
+    max_count: MaxOption = None,
+    parallel: ParallelOption = DEFAULT_PARALLEL,
+    json_output: JsonOption = False,
+) -> None:
+    """Start sandboxes and wait until they have started (a started one is fine).
+
+    Examples: daytona-cli sandbox start demo; daytona-cli sandbox start -l team=data --state stopped
+    """
+    app = AppContext.of(ctx, json_mode=json_output)
+    opts = BulkOptions(
+        names=targets or [],
+        selector=selector(label, state, name, older_than, idle_for, everything),
+        dry_run=dry_run,
+        max_count=max_count,
+        parallel=parallel,
+        json_output=json_output,
+    )
+    run_start(app, opts, wait=not no_wait, timeout=timeout)
+
+
+def stop(
+    ctx: typer.Context,
+    targets: OptionalTargetsArgument = None,
+    label: SelectLabel = None,
+    state: SelectState = None,
+    name: SelectName = None,
+    older_than: SelectOlder = None,
+    idle_for: SelectIdle = None,
+    everything: SelectAll = False,
+    no_wait: NoWaitOption = False,
+    timeout: TimeoutOption = DEFAULT_WAIT_TIMEOUT,
+    yes: YesOption = False,
+    dry_run: DryRunOption = False,
+    max_count: MaxOption = None,
+    parallel: ParallelOption = DEFAULT_PARALLEL,
+    json_output: JsonOption = False,
+) -> None:
+    """Stop sandboxes and wait until they have stopped (a stopped one is fine).
+
+    Selecting with --label, --state, --name, --older-than, --idle-for or --all asks first on a
+    terminal (--yes otherwise). Examples: daytona-cli sandbox stop demo;
+    daytona-cli sandbox stop --idle-for 2h --yes
+    """
+    app = AppContext.of(ctx, json_mode=json_output)
+    opts = BulkOptions(
+        names=targets or [],
+        selector=selector(label, state, name, older_than, idle_for, everything),
+        yes=yes,
+        dry_run=dry_run,
+        max_count=max_count,
+        parallel=parallel,
+        json_output=json_output,
+    )
+    run_stop(app, opts, wait=not no_wait, timeout=timeout)

@@ -1,0 +1,137 @@
+"""``daytona-cli sandbox list``: every page of sandboxes, filtered, in the chosen form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import typer
+
+from daytona_cli.bulk import time_filters
+from daytona_cli.commands.listing import show_listing
+from daytona_cli.commands.options import FieldsOption, JsonlOption, JsonOption, LabelOption
+from daytona_cli.completion import choices, snapshot_names
+from daytona_cli.context import AppContext
+from daytona_cli.fields import SANDBOX_LIST_FIELDS
+from daytona_cli.params import (
+    ORDERS,
+    SORT_FIELDS,
+    check_choice,
+    check_fields,
+    check_states,
+    parse_duration,
+    parse_pairs,
+)
+from daytona_cli.render.sandbox import LIST_COLUMNS
+from daytona_cli.states import LISTABLE_STATES
+
+
+@dataclass
+class ListOptions:
+    """Filters (all must match), order, limit and output form; checked before any request."""
+
+    name: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    states: list[str] = field(default_factory=list)
+    snapshots: list[str] = field(default_factory=list)
+    sort: str | None = None
+    order: str | None = None
+    limit: int | None = None
+    older_than: float | None = None
+    idle_for: float | None = None
+    fields: list[str] | None = None
+    quiet: bool = False
+    json_output: bool = False
+    jsonl: bool = False
+
+
+def run_list(app: AppContext, opts: ListOptions) -> None:
+    """Stream the pages (``listSandboxes``) to stdout as they arrive."""
+    pages = app.client().list_sandboxes(
+        name=opts.name,
+        labels=opts.labels,
+        states=opts.states,
+        snapshots=opts.snapshots,
+        sort=opts.sort,
+        order=opts.order,
+        limit=opts.limit,
+        extra=time_filters(opts.older_than, opts.idle_for),
+    )
+    show_listing(app.output, pages, LIST_COLUMNS, "sandboxes", fields=opts.fields,
+                 json_output=opts.json_output, jsonl=opts.jsonl, quiet=opts.quiet)  # fmt: skip
+
+
+def list_sandboxes(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="PREFIX", help="Name prefix (any case).")
+    ] = None,
+    label: LabelOption = None,
+    state: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--state",
+            metavar="STATE",
+            help="Only this state; repeat for several. One of: " + ", ".join(LISTABLE_STATES),
+            autocompletion=choices(LISTABLE_STATES),
+        ),
+    ] = None,
+    snapshot: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--snapshot",
+            metavar="NAME",
+            help="Only from this snapshot; repeatable.",
+            autocompletion=snapshot_names,
+        ),
+    ] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option(
+            "--sort",
+            metavar="FIELD",
+            help="Sort by: " + ", ".join(SORT_FIELDS) + ".",
+            autocompletion=choices(SORT_FIELDS),
+        ),
+    ] = None,
+    order: Annotated[
+        str | None,
+        typer.Option(
+            "--order", metavar="asc|desc", help="Sort direction.", autocompletion=choices(ORDERS)
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, metavar="N", help="At most N sandboxes (default: all)."),
+    ] = None,
+    older_than: Annotated[
+        str | None,
+        typer.Option("--older-than", metavar="DURATION", help="Created over DURATION ago (7d)."),
+    ] = None,
+    idle_for: Annotated[
+        str | None,
+        typer.Option("--idle-for", metavar="DURATION", help="Idle for over DURATION (2h)."),
+    ] = None,
+    fields: FieldsOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print IDs only.")] = False,
+    json_output: JsonOption = False,
+    jsonl: JsonlOption = False,
+) -> None:
+    """List sandboxes, following every page. Example: daytona-cli sandbox list -l team=a --state started"""
+    app = AppContext.of(ctx, json_mode=json_output or jsonl)
+    opts = ListOptions(
+        name=name,
+        labels=parse_pairs(label or [], "label", "--label"),
+        states=check_states(state or []),
+        snapshots=snapshot or [],
+        sort=check_choice(sort, SORT_FIELDS, "--sort"),
+        order=check_choice(order, ORDERS, "--order"),
+        limit=limit,
+        fields=check_fields(fields, SANDBOX_LIST_FIELDS),
+        older_than=parse_duration(older_than, "--older-than") if older_than is not None else None,
+        idle_for=parse_duration(idle_for, "--idle-for") if idle_for is not None else None,
+        quiet=quiet,
+        json_output=json_output,
+        jsonl=jsonl,
+    )
+    run_list(app, opts)

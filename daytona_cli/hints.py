@@ -1,0 +1,54 @@
+"""What to do next: the hint after an error, worded from the data the error carries.
+
+The client reports what happened (category, status, :class:`~daytona_cli.errors.Reason`, the
+sandbox, the wait the API asked for); this module is the one place that turns that into advice
+naming the CLI's own commands, options and variables.
+"""
+
+from __future__ import annotations
+
+from daytona_cli.errors import Category, CliError, Reason
+from daytona_cli.provenance import REQUEST_ID_LABEL
+
+_BY_REASON = {
+    Reason.REDIRECT: "check DAYTONA_API_URL",
+    Reason.DEADLINE: "the API is slow or unreachable; try again, or raise --request-timeout",
+    Reason.NETWORK: "check your network connection and DAYTONA_API_URL",
+    Reason.NOT_JSON: "check DAYTONA_API_URL points at the Daytona API; run with --debug to see it",
+    Reason.MALFORMED: "run with --debug to see the exchange; the API may have changed",
+    Reason.UNSAFE_PROXY: "only https (or loopback http) proxy URLs are used",
+    Reason.EXEC_UNKNOWN: "check its effects before running it again",
+}
+
+_BY_STATUS = {
+    401: "check DAYTONA_API_KEY; create a new key in the Daytona Dashboard (API Keys)",
+    403: "the key is valid but not allowed to do this; check its permissions and organization",
+}
+
+
+def hint_for(err: CliError) -> str | None:
+    """The error's own hint if it has one, else advice from its data, else None."""
+    if err.hint:
+        return err.hint
+    if err.reason is Reason.CREATE_UNKNOWN:
+        find = f"`daytona-cli sandbox list -l {REQUEST_ID_LABEL}={err.request_id}`"
+        if err.category is Category.INTERRUPTED:
+            return f"look for it with {find}"
+        return f"the sandbox may have been created; look for it with {find}"
+    if err.reason is not None and err.reason in _BY_REASON:
+        return _BY_REASON[err.reason]
+    if err.status is None:
+        return None
+    if err.status in _BY_STATUS:
+        return _BY_STATUS[err.status]
+    if err.status == 404 and err.subject is not None:
+        return "list sandboxes with `daytona-cli sandbox list`"
+    if err.status == 429:
+        if err.retry_after is not None:
+            return f"rate limited by the API; try again in {err.retry_after:g} s"
+        return "rate limited by the API; try again shortly"
+    if err.status >= 500 and err.category is Category.SERVER:
+        return (
+            "the Daytona API failed; try again, and check https://status.daytona.io if it persists"
+        )
+    return None

@@ -1,0 +1,96 @@
+"""Text for a terminal or a pipe: server strings made inert, scalars, times and quantities."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+
+def inert(value: object) -> str:
+    """Text safe to print: anything not printable (ESC, CR, TAB, bidi overrides) shown escaped."""
+    text = "" if value is None else str(value)
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char.isprintable() or char == " ":
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
+
+
+def scalar(value: object) -> str:
+    """One value as a cell: booleans as true/false, whole floats without ``.0``, JSON for the rest."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def quantity(value: object, unit: str, human: bool, *, decimals: int | None = None) -> str:
+    """A number with its unit for people (``4 GiB``), the bare number in a pipe (``4``).
+
+    The API gives memory and disk in GiB and a snapshot's size in GB (NOTES.md, Snapshots).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return scalar(value)
+    text = f"{value:.{decimals}f}" if human and decimals is not None else f"{value:g}"
+    return f"{text} {unit}" if human and unit else text
+
+
+def parse_time(value: object) -> datetime | None:
+    """An API timestamp (ISO-8601, ``Z`` or an offset; naive means UTC), or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def iso_utc(value: object) -> str:
+    """ISO-8601 in UTC with a Z, or the server's text unchanged if it is not a timestamp."""
+    parsed = parse_time(value)
+    if parsed is None:
+        return "" if value is None else inert(value)
+    utc = parsed.astimezone(timezone.utc)
+    timespec = "milliseconds" if utc.microsecond else "seconds"
+    return utc.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
+
+
+def relative_time(value: object, now: datetime | None = None) -> str:
+    """'3 minutes ago' for people; falls back to the raw text when it is not a timestamp."""
+    parsed = parse_time(value)
+    if parsed is None:
+        return "" if value is None else inert(value)
+    now = now or datetime.now(timezone.utc)
+    seconds = (now - parsed).total_seconds()
+    future = seconds < 0
+    seconds = abs(seconds)
+    if seconds < 45:
+        return "just now"
+    for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400),
+                       ("hour", 3_600), ("minute", 60)):  # fmt: skip
+        if seconds >= size * 0.95 or unit == "minute":
+            count = max(1, round(seconds / size))
+            label = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {label}" if future else f"{label} ago"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def when(value: object, human: bool) -> str:
+    """A time in a detail view: relative and exact for people, ISO-8601 UTC in a pipe."""
+    return f"{relative_time(value)} ({iso_utc(value)})" if human else iso_utc(value)
