@@ -10,7 +10,8 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from daytona_cli.client.http import HttpClient, malformed, path_segment
+from daytona_cli.client.errors import malformed
+from daytona_cli.client.http import HttpClient, path_segment
 from daytona_cli.client.toolbox import Toolbox
 from daytona_cli.errors import Category, CliError, Reason
 from daytona_cli.provenance import REQUEST_ID_LABEL

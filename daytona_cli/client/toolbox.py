@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from daytona_cli.client.http import HttpClient, is_loopback, malformed, path_segment
+from daytona_cli.client.errors import malformed
+from daytona_cli.client.http import HttpClient, is_loopback, path_segment
 from daytona_cli.errors import Category, CliError, Reason
 from daytona_cli.types import JSONObject
 
