@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from daytona_cli.errors import CliError, usage
+from daytona_cli.client.filters import SandboxFilter
+from daytona_cli.errors import Category, CliError, usage
 from daytona_cli.render.sandbox import describe
 from daytona_cli.types import JSONObject
 
@@ -44,29 +45,22 @@ class Selector:
             or self.everything
         )
 
-    def list_filters(self) -> dict[str, Any]:
-        """Keyword arguments for ``DaytonaClient.list_sandboxes``; time filters run server-side."""
-        return {
-            "name": self.name,
-            "labels": self.labels,
-            "states": self.states,
-            "extra": time_filters(self.older_than, self.idle_for),
-        }
+    def filters(self) -> SandboxFilter:
+        """What to ask the list for; ages become moments before now (wall-clock UTC)."""
+        return SandboxFilter(
+            name=self.name,
+            labels=self.labels,
+            states=tuple(self.states),
+            created_before=ago(self.older_than),
+            active_before=ago(self.idle_for),
+        )
 
 
-def time_filters(older_than: float | None, idle_for: float | None) -> list[tuple[str, str]]:
-    """``createdAtBefore`` / ``lastEventBefore`` query parameters for ages in seconds."""
-    now = datetime.now(timezone.utc)
-    filters = []
-    if older_than is not None:
-        filters.append(("createdAtBefore", _iso(now - timedelta(seconds=older_than))))
-    if idle_for is not None:
-        filters.append(("lastEventBefore", _iso(now - timedelta(seconds=idle_for))))
-    return filters
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def ago(seconds: float | None) -> datetime | None:
+    """The moment ``seconds`` before now, or None."""
+    if seconds is None:
+        return None
+    return datetime.now(timezone.utc) - timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -88,17 +82,23 @@ class Target:
         return describe({"name": self.name, "id": self.ident})
 
 
+NOT_STARTED = "not started"
+IN_FLIGHT = "in flight"
+
+
 @dataclass
 class Outcome:
-    """What happened to one target: the API's answer (None: nothing to do) or the error."""
+    """What happened to one target: the API's answer (None: nothing to do), the error, or why
+    it was not done (``skipped``: :data:`NOT_STARTED`, or :data:`IN_FLIGHT` when interrupted)."""
 
     target: Target
     result: JSONObject | None = None
     error: CliError | None = None
+    skipped: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and self.skipped is None
 
     def record(self) -> JSONObject:
         """The per-target report under --json: ``{"id", "name", "ok", "error"}``."""
@@ -107,8 +107,17 @@ class Outcome:
             "id": result.get("id") or self.target.ident or self.target.key,
             "name": result.get("name") or self.target.name,
             "ok": self.ok,
-            "error": None if self.error is None else self.error.message,
+            "error": self.error.message if self.error is not None else self.skipped,
         }
+
+
+class BulkInterrupted(Exception):
+    """Ctrl-C during :func:`run_all`: no further target was started; ``outcomes`` says what
+    finished, what was in flight and what never started, in the targets' order."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        super().__init__("interrupted")
+        self.outcomes = outcomes
 
 
 def select(
@@ -117,7 +126,7 @@ def select(
     """Named targets, then every sandbox the selector matches; refuses (usage) past ``max_count``."""
     selected: list[JSONObject] = []
     if selector.active:
-        for page in client.list_sandboxes(**selector.list_filters()):
+        for page in client.list_sandboxes(selector.filters()):
             selected += page
         if max_count is not None and len(selected) > max_count:
             raise usage(
@@ -148,34 +157,74 @@ def run_all(
     parallel: int = DEFAULT_PARALLEL,
     on_done: Callable[[Outcome], None] = lambda _outcome: None,
 ) -> list[Outcome]:
-    """Run ``action`` on every target, at most ``parallel`` at once; never stop at a failure.
+    """Run ``action`` on every target, at most ``parallel`` at once, outcomes in targets' order.
 
-    An action returns the API's answer, or None when there was nothing to do (and that is fine).
+    A failure does not stop the others, except a refused key (401/403: Daytona blocks
+    addresses after repeated failed authentication): the first target runs alone, and after
+    any authentication failure nothing more is started (the rest are :data:`NOT_STARTED`).
+    Ctrl-C starts nothing more and raises :class:`BulkInterrupted`. An action returns the API's
+    answer, or None when there was nothing to do (and that is fine).
     """
+    outcomes: list[Outcome | None] = [None] * len(targets)
+    started: set[int] = set()
 
-    def one(target: Target) -> Outcome:
-        try:
-            return Outcome(target, result=action(target))
-        except CliError as err:
-            return Outcome(target, error=err)
+    def attempt(index: int) -> Outcome:
+        started.add(index)
+        return _attempt(action, targets[index])
 
-    if len(targets) <= 1 or parallel <= 1:
-        outcomes = []
-        for target in targets:
-            outcomes.append(one(target))
-            on_done(outcomes[-1])
-        return outcomes
-    from concurrent.futures import ThreadPoolExecutor, as_completed
+    def finish(index: int, outcome: Outcome) -> bool:
+        """Record an outcome; True when it means stopping everything."""
+        outcomes[index] = outcome
+        on_done(outcome)
+        return outcome.error is not None and outcome.error.category in _STOPPING
 
-    by_target: dict[int, Outcome] = {}
-    pool = ThreadPoolExecutor(max_workers=min(parallel, len(targets)))
+    def settled() -> list[Outcome]:
+        return [
+            outcome or Outcome(targets[i], skipped=IN_FLIGHT if i in started else NOT_STARTED)
+            for i, outcome in enumerate(outcomes)
+        ]
+
     try:
-        futures = {pool.submit(one, target): index for index, target in enumerate(targets)}
-        for future in as_completed(futures):
-            outcome = future.result()
-            by_target[futures[future]] = outcome
-            on_done(outcome)
+        if not targets or finish(0, attempt(0)) or len(targets) == 1:
+            return settled()
+        if parallel <= 1:
+            for index in range(1, len(targets)):
+                if finish(index, attempt(index)):
+                    break
+        else:
+            _run_pool(len(targets), attempt, parallel, finish)
+        return settled()
+    except KeyboardInterrupt:
+        raise BulkInterrupted(settled()) from None
+
+
+_STOPPING = frozenset({Category.AUTH, Category.INTERRUPTED})
+
+
+def _attempt(action: Callable[[Target], JSONObject | None], target: Target) -> Outcome:
+    try:
+        return Outcome(target, result=action(target))
+    except CliError as err:
+        if err.category is Category.INTERRUPTED:  # Ctrl-C, caught while waiting
+            raise KeyboardInterrupt from None
+        return Outcome(target, error=err)
+
+
+def _run_pool(
+    count: int,
+    attempt: Callable[[int], Outcome],
+    parallel: int,
+    finish: Callable[[int, Outcome], bool],
+) -> None:
+    """Targets 1..count-1, ``parallel`` at once; queued ones are dropped on a stop."""
+    from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+
+    pool = ThreadPoolExecutor(max_workers=min(parallel, count - 1))
+    try:
+        queued: dict[Future[Outcome], int] = {pool.submit(attempt, i): i for i in range(1, count)}
+        for future in as_completed(queued):
+            if not future.cancelled() and finish(queued[future], future.result()):
+                pool.shutdown(wait=False, cancel_futures=True)
     finally:
-        # On Ctrl-C, do not start what has not started; what is under way finishes on its own.
+        # Nothing queued starts after Ctrl-C or a stop; what is under way finishes on its own.
         pool.shutdown(wait=False, cancel_futures=True)
-    return [by_target[index] for index in range(len(targets))]

@@ -197,6 +197,7 @@ def _fetch(kind: str, prefix: str, settings: Settings, transport: Any) -> tuple[
     Also says whether the list is complete: every name matching ``prefix`` is in it.
     """
     from daytona_cli.client import DaytonaClient
+    from daytona_cli.client.filters import SandboxFilter
 
     with DaytonaClient(
         api_url=settings.api_url,
@@ -208,7 +209,9 @@ def _fetch(kind: str, prefix: str, settings: Settings, transport: Any) -> tuple[
     ) as client:
         items: Candidates = []
         if kind == "sandbox":
-            page = next(iter(client.list_sandboxes(name=prefix or None, limit=LIMIT)))
+            page = next(
+                iter(client.list_sandboxes(SandboxFilter(name=prefix or None), limit=LIMIT))
+            )
             for sandbox in page:
                 name, ident = str(sandbox.get("name") or sandbox["id"]), str(sandbox["id"])
                 state = str(sandbox.get("state") or "")

@@ -6,11 +6,11 @@ objects) and raise :class:`~daytona_cli.errors.CliError` carrying data, never CL
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from daytona_cli.client.errors import malformed
+from daytona_cli.client.filters import SandboxFilter
 from daytona_cli.client.http import HttpClient, path_segment
 from daytona_cli.client.toolbox import Toolbox
 from daytona_cli.errors import Category, CliError, Reason
@@ -43,60 +43,63 @@ class DaytonaClient:
 
     def list_sandboxes(
         self,
+        filters: SandboxFilter | None = None,
         *,
-        name: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        states: Sequence[str] = (),
-        snapshots: Sequence[str] = (),
         sort: str | None = None,
         order: str | None = None,
         limit: int | None = None,
-        extra: Sequence[tuple[str, str]] = (),
     ) -> Iterator[list[JSONObject]]:
-        """Yield pages of sandboxes, following ``nextCursor`` until done or ``limit`` items.
+        """Yield pages of sandboxes (``listSandboxes``), following ``nextCursor`` to the end.
 
-        ``name`` is a prefix matched case-insensitively; ``extra`` are further query parameters
-        (``createdAtBefore``...). Older servers answer a bare array: one page.
+        Every item is checked against ``filters`` (servers lag and some ignore filters), each
+        sandbox is yielded once, and at most ``limit`` in all. Older servers answer a bare array:
+        one page. A list that does not end (a cursor or a whole page seen before) or an item
+        without an ``id`` is a malformed answer (exit 1), never an endless loop or a request
+        to a collection URL.
         """
-        base: list[tuple[str, str]] = []
-        if name:
-            base.append(("name", name))
-        if labels:
-            base.append(("labels", json.dumps(dict(labels), separators=(",", ":"))))
-        base += [("states", state) for state in states]
-        base += [("snapshots", snapshot) for snapshot in snapshots]
+        filters = filters or SandboxFilter()
+        base = filters.params()
         if sort:
             base.append(("sort", sort))
         if order:
             base.append(("order", order))
-        base += list(extra)
         remaining = limit
         cursor: str | None = None
+        cursors: set[str] = set()
+        seen: set[str] = set()
         while True:
             page_size = MAX_PAGE_SIZE if remaining is None else min(MAX_PAGE_SIZE, remaining)
             params = [*base, ("limit", str(page_size))]
             if cursor:
                 params.append(("cursor", cursor))
-            body = self.http.request("GET", "sandbox", params=params)
-            if isinstance(body, list):  # older API versions answered a bare array
-                items, cursor = body, None
-            elif isinstance(body, dict) and isinstance(body.get("items"), list):
-                items, cursor = body["items"], body.get("nextCursor")
-            else:
-                raise malformed("GET /sandbox", "expected a list of sandboxes")
-            _require_objects(items, "GET /sandbox")
-            fetched = len(items)
-            if name:
-                # The API matches names with SQL ILIKE, where `_` and `%` are wildcards: keep
-                # only true prefixes, so `--name a_b` can never select `axb`.
-                prefix = name.lower()
-                items = [i for i in items if str(i.get("name", "")).lower().startswith(prefix)]
+            items, cursor = self._sandbox_page(params)
+            fresh = [item for item in items if item["id"] not in seen]
+            if items and not fresh:
+                raise malformed("GET /sandbox", "the list repeated a page it had already sent")
+            seen.update(item["id"] for item in fresh)
+            wanted = [item for item in fresh if filters.matches(item)]
             if remaining is not None:
-                items = items[:remaining]
-                remaining -= len(items)
-            yield items
-            if not cursor or not fetched or remaining == 0:
+                wanted = wanted[:remaining]
+                remaining -= len(wanted)
+            yield wanted
+            if not cursor or not items or remaining == 0:
                 return
+            if cursor in cursors:
+                raise malformed("GET /sandbox", "the list repeated a page cursor")
+            cursors.add(cursor)
+
+    def _sandbox_page(self, params: list[tuple[str, str]]) -> tuple[list[JSONObject], str | None]:
+        body = self.http.request("GET", "sandbox", params=params)
+        if isinstance(body, list):  # older API versions answered a bare array
+            items, cursor = body, None
+        elif isinstance(body, dict) and isinstance(body.get("items"), list):
+            items, cursor = body["items"], body.get("nextCursor")
+        else:
+            raise malformed("GET /sandbox", "expected a list of sandboxes")
+        _require_objects(items, "GET /sandbox")
+        if not all(isinstance(item.get("id"), str) and item["id"] for item in items):
+            raise malformed("GET /sandbox", "a listed sandbox has no id")
+        return items, cursor if isinstance(cursor, str) and cursor else None
 
     def get_sandbox(self, id_or_name: str) -> JSONObject:
         """``GET /sandbox/{sandboxIdOrName}``: the ID is tried first, then the name."""
@@ -155,7 +158,9 @@ class DaytonaClient:
                 raise
             labels = sandbox.get("labels") or {}
             return sandbox if labels.get(REQUEST_ID_LABEL) == request_id else None
-        for page in self.list_sandboxes(labels={REQUEST_ID_LABEL: request_id}, limit=1):
+        for page in self.list_sandboxes(
+            SandboxFilter(labels={REQUEST_ID_LABEL: request_id}), limit=1
+        ):
             for item in page:
                 return self.get_sandbox(str(item["id"]))
         return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+from daytona_cli.times import parse_time
+
 
 def inert(value: object) -> str:
     """Text safe to print: anything not printable (ESC, CR, TAB, bidi overrides) shown escaped."""
@@ -43,22 +45,6 @@ def quantity(value: object, unit: str, human: bool, *, decimals: int | None = No
         return scalar(value)
     text = f"{value:.{decimals}f}" if human and decimals is not None else f"{value:g}"
     return f"{text} {unit}" if human and unit else text
-
-
-def parse_time(value: object) -> datetime | None:
-    """An API timestamp (ISO-8601, ``Z`` or an offset; naive means UTC), or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
 
 
 def iso_utc(value: object) -> str:

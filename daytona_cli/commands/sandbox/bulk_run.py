@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 
 import typer
 
-from daytona_cli.bulk import DEFAULT_PARALLEL, Outcome, Selector, Target, run_all, select
+from daytona_cli.bulk import (
+    DEFAULT_PARALLEL,
+    IN_FLIGHT,
+    NOT_STARTED,
+    BulkInterrupted,
+    Outcome,
+    Selector,
+    Target,
+    run_all,
+    select,
+)
 from daytona_cli.commands.listing import no_results
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError, usage
@@ -69,12 +79,13 @@ def run_bulk(app: AppContext, verb: Verb, opts: BulkOptions, action: Action) -> 
         return
     if verb.confirm and not opts.yes:
         _confirm(app, verb, targets)
-    outcomes = _act(app, verb, opts, targets, action)
+    try:
+        outcomes = _act(app, verb, opts, targets, action)
+    except BulkInterrupted as stopped:
+        _report(app, verb, opts, stopped.outcomes)
+        raise _interrupted(stopped.outcomes) from None
     failures = [outcome.error for outcome in outcomes if outcome.error is not None]
-    if opts.selector.active:
-        _report(app, verb, opts, outcomes, len(failures))
-    elif opts.json_output and len(failures) < len(outcomes):
-        out.json([o.result for o in outcomes if o.ok and o.result is not None])
+    _report(app, verb, opts, outcomes)
     if failures:
         raise typer.Exit(failures[0].exit_code)
 
@@ -131,22 +142,55 @@ def _act(
         return run_all(targets, action, parallel=opts.parallel, on_done=on_done)
 
 
-def _report(
-    app: AppContext, verb: Verb, opts: BulkOptions, outcomes: list[Outcome], failed: int
-) -> None:
+def _report(app: AppContext, verb: Verb, opts: BulkOptions, outcomes: list[Outcome]) -> None:
+    """The outcome of every target: a table (JSON records) with selectors; with names alone,
+    the API's objects under --json (each line was printed as it finished)."""
     out = app.output
+    if not opts.selector.active:
+        if opts.json_output and any(o.ok for o in outcomes):
+            out.json([o.result for o in outcomes if o.ok and o.result is not None])
+        _report_stop(app, outcomes, named=True)
+        return
     if opts.json_output:
         out.json([outcome.record() for outcome in outcomes])
-        return
-    rows = [
-        {
-            **o.record(),
-            "result": verb.done if o.ok else f"failed: {o.error.message if o.error else ''}",
-        }
-        for o in outcomes
+    else:
+        rows = [{**o.record(), "result": _result_text(o, verb)} for o in outcomes]
+        out.table(OUTCOME_COLUMNS, [rows])
+        done = sum(1 for o in outcomes if o.ok)
+        out.info(f"{done} of {len(outcomes)} {verb.done}.")
+    _report_stop(app, outcomes, named=False)
+
+
+def _result_text(outcome: Outcome, verb: Verb) -> str:
+    if outcome.error is not None:
+        return f"failed: {outcome.error.message}"
+    return outcome.skipped or verb.done
+
+
+def _report_stop(app: AppContext, outcomes: list[Outcome], *, named: bool) -> None:
+    """After a refused key stopped the run, say so once (named targets already said it)."""
+    stopped = [
+        o.error for o in outcomes if o.error is not None and o.error.category is Category.AUTH
     ]
-    out.table(OUTCOME_COLUMNS, [rows])
-    out.info(f"{len(outcomes) - failed} of {len(outcomes)} {verb.done}.")
+    if stopped and not named and any(o.skipped == NOT_STARTED for o in outcomes):
+        app.output.error(stopped[0])
+
+
+def _interrupted(outcomes: list[Outcome]) -> CliError:
+    """Ctrl-C in a bulk action: which finished, which were in flight, which never started."""
+
+    def names(kind: str | None) -> list[str]:
+        return [
+            o.target.label() for o in outcomes if o.skipped == kind and (kind or o.ok or o.error)
+        ]
+
+    finished, flying, never = names(None), names(IN_FLIGHT), names(NOT_STARTED)
+    parts = [f"{len(finished)} finished"]
+    if flying:
+        parts.append(f"{len(flying)} in flight carry on in the background ({', '.join(flying)})")
+    if never:
+        parts.append(f"{len(never)} never started ({', '.join(never)})")
+    return CliError(Category.INTERRUPTED, "interrupted: " + "; ".join(parts))
 
 
 def _done_message(result: JSONObject, target: Target, verb: Verb) -> str:

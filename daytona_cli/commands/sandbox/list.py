@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from daytona_cli.bulk import time_filters
+from daytona_cli.bulk import ago
+from daytona_cli.client.filters import SandboxFilter
 from daytona_cli.commands.listing import show_listing
 from daytona_cli.commands.options import FieldsOption, JsonlOption, JsonOption, LabelOption
 from daytona_cli.completion import choices, snapshot_names
@@ -47,16 +48,15 @@ class ListOptions:
 
 def run_list(app: AppContext, opts: ListOptions) -> None:
     """Stream the pages (``listSandboxes``) to stdout as they arrive."""
-    pages = app.client().list_sandboxes(
+    filters = SandboxFilter(
         name=opts.name,
         labels=opts.labels,
-        states=opts.states,
-        snapshots=opts.snapshots,
-        sort=opts.sort,
-        order=opts.order,
-        limit=opts.limit,
-        extra=time_filters(opts.older_than, opts.idle_for),
+        states=tuple(opts.states),
+        snapshots=tuple(opts.snapshots),
+        created_before=ago(opts.older_than),
+        active_before=ago(opts.idle_for),
     )
+    pages = app.client().list_sandboxes(filters, sort=opts.sort, order=opts.order, limit=opts.limit)
     show_listing(app.output, pages, LIST_COLUMNS, "sandboxes", fields=opts.fields,
                  json_output=opts.json_output, jsonl=opts.jsonl, quiet=opts.quiet)  # fmt: skip
 
