@@ -115,9 +115,11 @@ class BulkInterrupted(Exception):
     """Ctrl-C during :func:`run_all`: no further target was started; ``outcomes`` says what
     finished, what was in flight and what never started, in the targets' order."""
 
-    def __init__(self, outcomes: list[Outcome]) -> None:
+    def __init__(self, outcomes: list[Outcome], cause: CliError | None = None) -> None:
         super().__init__("interrupted")
         self.outcomes = outcomes
+        self.cause = cause
+        """What the target in flight said when interrupted (waiting for a state), if anything."""
 
 
 def select(
@@ -196,9 +198,11 @@ def run_all(
         return settled()
     except KeyboardInterrupt:
         raise BulkInterrupted(settled()) from None
+    except _Interrupted as stop:
+        raise BulkInterrupted(settled(), stop.error) from None
 
 
-_STOPPING = frozenset({Category.AUTH, Category.INTERRUPTED})
+_STOPPING = frozenset({Category.AUTH})
 
 
 def _attempt(action: Callable[[Target], JSONObject | None], target: Target) -> Outcome:
@@ -206,8 +210,14 @@ def _attempt(action: Callable[[Target], JSONObject | None], target: Target) -> O
         return Outcome(target, result=action(target))
     except CliError as err:
         if err.category is Category.INTERRUPTED:  # Ctrl-C, caught while waiting
-            raise KeyboardInterrupt from None
+            raise _Interrupted(err) from None
         return Outcome(target, error=err)
+
+
+class _Interrupted(Exception):
+    def __init__(self, error: CliError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def _run_pool(

@@ -28,9 +28,6 @@ class Settings:
     organization_id: str | None
     target: str | None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    # Set when the API URL came from a file while the key came from the real environment:
-    # a planted .env must not silently redirect a real key to another host.
-    url_file_warning: str | None = None
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
@@ -56,11 +53,11 @@ def load_settings(
                 f"env file not found: {env_file}",
                 hint="check the path given to --env-file",
             )
-        file_values, file_name = _read_env_file(env_file), str(env_file)
+        file_values = _read_env_file(env_file)
     elif (cwd / ".env").is_file():
-        file_values, file_name = _read_env_file(cwd / ".env"), ".env"
+        file_values = _read_env_file(cwd / ".env")
     else:
-        file_values, file_name = {}, ""
+        file_values = {}
 
     def pick(name: str) -> tuple[str | None, bool]:
         """A value and whether it came from the file; blank counts as unset."""
@@ -90,11 +87,14 @@ def load_settings(
             raise usage(
                 f"DAYTONA_MAX_ATTEMPTS must be a whole number from 1 to 10, got {attempts_text!r}"
             )
-    warning = None
-    if url_from_file and not key_from_file:
-        warning = (
-            f"using DAYTONA_API_URL={api_url} from {file_name} with the API key from the "
-            "environment; unset it there if that is not what you meant"
+    if url_from_file and not key_from_file and env_file is None and not is_daytonas_own(api_url):
+        # A ./.env picked up implicitly (a cloned repository may carry one) must not send a key
+        # from the real environment to another host; naming the file, or the environment, is consent.
+        raise usage(
+            f"refusing to send the API key from the environment to {urlsplit(api_url).hostname}, "
+            "named only by DAYTONA_API_URL in ./.env",
+            hint="set DAYTONA_API_URL in the environment or pass --env-file .env if you trust "
+            "that file, or remove the line from ./.env",
         )
     return Settings(
         api_key=api_key,
@@ -102,8 +102,16 @@ def load_settings(
         organization_id=organization_id,
         target=target,
         max_attempts=max_attempts,
-        url_file_warning=warning,
     )
+
+
+DAYTONAS_OWN_HOSTS = ("app.daytona.io",)
+
+
+def is_daytonas_own(api_url: str) -> bool:
+    """Whether the API URL is Daytona's own service (``app.daytona.io``)."""
+    host = (urlsplit(api_url).hostname or "").lower()
+    return host in DAYTONAS_OWN_HOSTS
 
 
 def normalise_api_url(url: str) -> str:

@@ -85,8 +85,6 @@ class AppContext:
 
             self._settings = load_settings(self.runtime.environ, self.runtime.cwd, self.env_file)
             self.output.secret = self._settings.api_key
-            if self._settings.url_file_warning:
-                self.output.warn(self._settings.url_file_warning)
         return self._settings
 
     def client(self) -> DaytonaClient:
@@ -104,6 +102,7 @@ class AppContext:
                 max_attempts=settings.max_attempts,
                 monotonic=self.clock.monotonic,
                 sleep=self.clock.sleep,
+                environ=self.runtime.environ,
                 **({"request_timeout": self.request_timeout} if self.request_timeout else {}),
             )
         return self._client

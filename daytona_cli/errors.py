@@ -32,6 +32,7 @@ class Reason(str, Enum):
 
     HTTP = "http"  # an HTTP error answer; the status says more
     NETWORK = "network"  # no connection, or it broke
+    PROXY = "proxy"  # no connection through the proxy the environment names
     DEADLINE = "deadline"  # no complete answer within the call's deadline
     REDIRECT = "redirect"  # a 3xx, never followed with the key attached
     NOT_JSON = "not_json"  # a 2xx that is not JSON (a web page: the wrong DAYTONA_API_URL)

@@ -14,6 +14,7 @@ _BY_REASON = {
     Reason.REDIRECT: "check DAYTONA_API_URL",
     Reason.DEADLINE: "the API is slow or unreachable; try again, or raise --request-timeout",
     Reason.NETWORK: "check your network connection and DAYTONA_API_URL",
+    Reason.PROXY: "check the proxy settings (HTTPS_PROXY, ALL_PROXY, NO_PROXY) and your network",
     Reason.NOT_JSON: "check DAYTONA_API_URL points at the Daytona API; run with --debug to see it",
     Reason.MALFORMED: "run with --debug to see the exchange; the API may have changed",
     Reason.UNSAFE_PROXY: "only https (or loopback http) proxy URLs are used",

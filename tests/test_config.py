@@ -262,29 +262,41 @@ def test_an_api_url_that_is_not_http_is_a_usage_error_with_no_request(
     assert fake.requests == []
 
 
-def test_an_api_url_from_dot_env_with_the_key_from_the_environment_warns_naming_the_file(
+def test_an_api_url_only_in_an_implicit_dot_env_is_refused_for_a_key_from_the_environment(
     cli: Cli, fake: FakeDaytona, isolated: Path
 ) -> None:
     (isolated / ".env").write_text("DAYTONA_API_URL=https://elsewhere.daytona.test/api\n")
     result = cli("sandbox", "list", env={"DAYTONA_API_URL": None})
-    assert (result.exit_code, result.stdout) == (0, "")
-    warning = result.stderr.splitlines()[0]
-    assert warning.startswith("warning:")
-    assert ".env" in warning
-    assert "DAYTONA_API_URL" in warning
-    assert "elsewhere.daytona.test" in warning
-    assert urls(fake) == ["https://elsewhere.daytona.test/api/sandbox?limit=200"]
+    assert (result.exit_code, result.stdout) == (2, "")
+    line = one_line_error(result)
+    assert "elsewhere.daytona.test" in line
+    assert ".env" in line
+    assert "--env-file" in line
+    assert fake.requests == []
 
 
-def test_the_warning_names_the_env_file_given_with_env_file(
-    cli: Cli, fake: FakeDaytona, tmp_path: Path
+def test_daytonas_own_url_in_an_implicit_dot_env_is_fine(
+    cli: Cli, fake: FakeDaytona, isolated: Path
 ) -> None:
-    other = tmp_path / "planted.env"
-    other.write_text("DAYTONA_API_URL=https://elsewhere.daytona.test/api\n")
-    result = cli("--env-file", str(other), "sandbox", "list", env={"DAYTONA_API_URL": None})
-    assert (result.exit_code, result.stdout) == (0, "")
-    assert result.stderr.startswith("warning:")
-    assert str(other) in result.stderr.splitlines()[0]
+    (isolated / ".env").write_text("DAYTONA_API_URL=https://app.daytona.io/api\n")
+    result = cli("sandbox", "list", env={"DAYTONA_API_URL": None})
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No sandboxes found.\n")
+    assert urls(fake) == ["https://app.daytona.io/api/sandbox?limit=200"]
+
+
+@pytest.mark.parametrize("consent", ["--env-file", "environment"])
+def test_naming_the_file_or_setting_the_url_in_the_environment_is_consent(
+    cli: Cli, fake: FakeDaytona, isolated: Path, consent: str
+) -> None:
+    (isolated / ".env").write_text("DAYTONA_API_URL=https://elsewhere.daytona.test/api\n")
+    if consent == "--env-file":
+        result = cli("--env-file", ".env", "sandbox", "list", env={"DAYTONA_API_URL": None})
+    else:
+        result = cli(
+            "sandbox", "list", env={"DAYTONA_API_URL": "https://elsewhere.daytona.test/api"}
+        )
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No sandboxes found.\n")
+    assert urls(fake) == ["https://elsewhere.daytona.test/api/sandbox?limit=200"]
 
 
 def test_no_warning_when_the_key_and_the_url_come_from_the_same_file(

@@ -705,3 +705,15 @@ def test_a_short_rate_limit_wait_is_honoured_and_the_same_create_sent_again(slow
     assert requests[2:] == [("GET", f"/api/sandbox/{sandbox_id}", None)] * (len(requests) - 2)
     assert (result.exit_code, result.stdout, result.stderr) == (0, f"{sandbox_id}\n", "")
     assert len(slow.fake.sandboxes) == 1
+
+
+def test_debug_hides_env_values_in_the_create_request_and_its_answer(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    result = cli("--debug", "sandbox", "create", "--name", "s", "-e", "TOKEN=hunter2-value", "-q")
+    assert result.exit_code == 0, result
+    assert "hunter2-value" not in result.stderr
+    assert '"TOKEN": "***"' in result.stderr
+    assert json.loads(fake.requests_to("POST", "/sandbox")[0].content)["env"] == {
+        "TOKEN": "hunter2-value"
+    }

@@ -386,3 +386,13 @@ def test_the_installed_command_gets_an_awkward_name_over_real_http(
     assert [request.url.raw_path for request in fake.requests] == [
         b"/api/sandbox/..%2Fa%20b%3F%23%C3%BCn%C3%AF"
     ]
+
+
+def test_debug_hides_env_values_in_the_answer_it_shows(
+    cli: Cli, fake: FakeDaytona, rich_box: dict[str, Any]
+) -> None:
+    debug = cli("--debug", "sandbox", "get", "analytics")
+    assert debug.exit_code == 0, debug
+    for name, value in SECRETS.items():
+        assert value not in debug.stderr
+        assert f'"{name}": "***"' in debug.stderr

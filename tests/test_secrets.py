@@ -298,7 +298,7 @@ def test_the_key_is_not_sent_to_a_plain_http_toolbox_proxy_off_loopback() -> Non
     assert not any("203.0.113.7" in str(request.url) for request in fake.requests)
 
 
-def test_an_api_url_from_dot_env_with_the_key_from_the_environment_is_warned_about(
+def test_an_api_url_only_in_dot_env_with_the_key_from_the_environment_is_refused(
     tmp_path: Path,
 ) -> None:
     fake = make_fake(api_key=CANARY)
@@ -318,11 +318,11 @@ def test_an_api_url_from_dot_env_with_the_key_from_the_environment_is_warned_abo
             timeout=30,
             check=False,
         )
-    assert proc.returncode == 0, proc
-    warning = proc.stderr.splitlines()[0]
-    assert warning.startswith("warning: ") and ".env" in warning and url in warning
+    assert proc.returncode == 2, proc
+    (refusal,) = proc.stderr.splitlines()
+    assert refusal.startswith("error: ") and ".env" in refusal and "127.0.0.1" in refusal
     assert CANARY not in proc.stderr + proc.stdout
-    assert len(fake.requests_to("GET", "/sandbox")) == 1
+    assert fake.requests == []
 
 
 # -- server strings are printed inert ------------------------------------------------------------

@@ -7,6 +7,7 @@ wording. Nothing here prints: ``--debug`` output goes through the ``debug`` call
 
 from __future__ import annotations
 
+import os
 import platform
 import random
 import time
@@ -16,6 +17,7 @@ from urllib.parse import quote, urlsplit
 
 from daytona_cli import __version__
 from daytona_cli.client.errors import error_from_response, malformed, retry_after_seconds
+from daytona_cli.client.proxies import proxy_for, unusable_proxy
 from daytona_cli.errors import Category, CliError, Reason
 from daytona_cli.types import JSONObject
 
@@ -53,6 +55,38 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+SECRET_FIELDS = frozenset({"env", "envs", "secrets", "token", "sshCommand"})
+"""Body fields whose values are secrets: environment variables, secret references, SSH and
+preview tokens. ``--debug`` shows them as ``***``."""
+
+
+def redact_body(text: str) -> str:
+    """A JSON body with the values of :data:`SECRET_FIELDS` hidden (keys kept); other text as is."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+
+    def hide(node: object) -> object:
+        if isinstance(node, dict):
+            return {k: _hidden(v) if k in SECRET_FIELDS else hide(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [hide(item) for item in node]
+        return node
+
+    return json.dumps(hide(value), ensure_ascii=False)
+
+
+def _hidden(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: "***" for key in value}
+    if isinstance(value, list):
+        return [_hidden(item) for item in value]
+    return "***"
+
+
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     shown = dict(headers)
     for name in list(shown):
@@ -88,9 +122,11 @@ class HttpClient:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         import httpx
 
+        self.environ = os.environ if environ is None else environ
         self.debug = debug
         self.request_timeout = request_timeout
         self.max_attempts = max(1, max_attempts)
@@ -103,13 +139,19 @@ class HttpClient:
         }
         if organization_id:
             headers["X-Daytona-Organization-ID"] = organization_id
-        self.http = httpx.Client(
-            base_url=api_url.rstrip("/") + "/",
-            headers=headers,
-            transport=transport,
-            timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
-            follow_redirects=False,
-        )
+        try:
+            self.http = httpx.Client(
+                base_url=api_url.rstrip("/") + "/",
+                headers=headers,
+                transport=transport,
+                timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+                follow_redirects=False,
+                # Proxies from the environment, except for a plain-http (loopback) API URL:
+                # the key must never travel in clear text to a proxy.
+                trust_env=urlsplit(api_url).scheme != "http",
+            )
+        except (ImportError, ValueError) as exc:
+            raise unusable_proxy(exc, self.environ) from None
 
     def close(self) -> None:
         self.http.close()
@@ -123,7 +165,7 @@ class HttpClient:
         for name, value in redact_headers(request.headers).items():
             self.debug(f"> {name}: {value}")
         if request.content:
-            self.debug(f"> {request.content.decode('utf-8', 'replace')[:2000]}")
+            self.debug(f"> {redact_body(request.content.decode('utf-8', 'replace'))[:2000]}")
 
     def _log_response(self, response: httpx.Response, elapsed: float) -> None:
         if self.debug is None:
@@ -132,7 +174,7 @@ class HttpClient:
         for name, value in response.headers.items():
             self.debug(f"< {name}: {value}")
         if response.content:
-            self.debug(f"< {response.text[:2000]}")
+            self.debug(f"< {redact_body(response.text)[:2000]}")
 
     # --- the one request path ------------------------------------------------------------------
 
@@ -255,14 +297,18 @@ class HttpClient:
                         raise _Failed(_deadline_error(host), sent=True)
             finally:
                 response.close()
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise _Failed(_network_error(host, _describe(exc)), sent=False) from None
+        except (
+            httpx.ConnectError,
+            httpx.ConnectTimeout,
+            httpx.PoolTimeout,
+            httpx.ProxyError,
+        ) as exc:
+            raise _Failed(self._network_error(request, _describe(exc)), sent=False) from None
         except httpx.TimeoutException:
             raise _Failed(_deadline_error(host), sent=True) from None
         except httpx.TransportError as exc:
-            raise _Failed(
-                _network_error(host, "connection lost: " + _describe(exc)), sent=True
-            ) from None
+            error = self._network_error(request, "connection lost: " + _describe(exc))
+            raise _Failed(error, sent=True) from None
         whole = httpx.Response(
             response.status_code,
             headers=response.headers,
@@ -275,6 +321,20 @@ class HttpClient:
     def full_url(self, url: str) -> str:
         return str(self.http.base_url.join(url))
 
+    def _network_error(self, request: httpx.Request, detail: str) -> CliError:
+        host = _host(str(request.url))
+        proxy = proxy_for(str(request.url), self.environ) if self.http.trust_env else None
+        if proxy is None:
+            return CliError(
+                Category.NETWORK, f"cannot reach {host}: {detail}", reason=Reason.NETWORK, host=host
+            )
+        return CliError(
+            Category.NETWORK,
+            f"cannot reach {host} through the proxy {proxy}: {detail}",
+            reason=Reason.PROXY,
+            host=host,
+        )
+
 
 def _deadline_error(host: str) -> CliError:
     return CliError(
@@ -282,12 +342,6 @@ def _deadline_error(host: str) -> CliError:
         f"no complete answer from {host} in time",
         reason=Reason.DEADLINE,
         host=host,
-    )
-
-
-def _network_error(host: str, detail: str) -> CliError:
-    return CliError(
-        Category.NETWORK, f"cannot reach {host}: {detail}", reason=Reason.NETWORK, host=host
     )
 
 

@@ -83,6 +83,8 @@ def run_bulk(app: AppContext, verb: Verb, opts: BulkOptions, action: Action) -> 
         outcomes = _act(app, verb, opts, targets, action)
     except BulkInterrupted as stopped:
         _report(app, verb, opts, stopped.outcomes)
+        if len(targets) == 1 and stopped.cause is not None:
+            raise stopped.cause from None  # it says what carries on and how to follow it up
         raise _interrupted(stopped.outcomes) from None
     failures = [outcome.error for outcome in outcomes if outcome.error is not None]
     _report(app, verb, opts, outcomes)
