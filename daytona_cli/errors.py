@@ -112,15 +112,19 @@ class CliError(Exception):
         return EXIT_CODES[self.category]
 
     def to_json(self) -> dict[str, object]:
-        """``{"error": {"code", "message", "status", "hint"}}``, the form README documents."""
-        return {
-            "error": {
-                "code": self.category.value,
-                "message": self.message,
-                "status": self.status,
-                "hint": self.hint,
-            }
+        """``{"error": {"code", "message", "status", "hint"}}``, the form README documents,
+        plus ``apiCode`` and ``source`` when the server sent its own (NOTES.md, toolbox errors)."""
+        error: dict[str, object] = {
+            "code": self.category.value,
+            "message": self.message,
+            "status": self.status,
+            "hint": self.hint,
         }
+        if self.api_code is not None:
+            error["apiCode"] = self.api_code
+        if self.source is not None:
+            error["source"] = self.source
+        return {"error": error}
 
 
 def usage(message: str, hint: str | None = None) -> CliError:

@@ -30,13 +30,27 @@ class Streams:
 
     @classmethod
     def from_process(cls, environ: Mapping[str, str]) -> Streams:
+        return cls.from_files(sys.stdout, sys.stderr, sys.stdin, environ)
+
+    @classmethod
+    def from_files(
+        cls, stdout: IO[str], stderr: IO[str], stdin: IO[str], environ: Mapping[str, str]
+    ) -> Streams:
+        """Streams over open text files, made safe for any encoding first.
+
+        A stdout that cannot encode a character (Windows' redirected output, ``LANG=C``,
+        ``PYTHONIOENCODING=cp1252``) shows it as a backslash escape instead of failing;
+        exec output bypasses the encoding altogether (:meth:`write_bytes`).
+        """
+        for stream in (stdout, stderr):
+            _tolerate_any_text(stream)
         return cls(
-            stdout=sys.stdout,
-            stderr=sys.stderr,
-            stdin=sys.stdin,
-            stdout_tty=isatty(sys.stdout),
-            stderr_tty=isatty(sys.stderr),
-            stdin_tty=isatty(sys.stdin),
+            stdout=stdout,
+            stderr=stderr,
+            stdin=stdin,
+            stdout_tty=isatty(stdout),
+            stderr_tty=isatty(stderr),
+            stdin_tty=isatty(stdin),
             color=not environ.get("NO_COLOR"),
         )
 
@@ -50,6 +64,15 @@ class Streams:
             binary.write(data)
             binary.flush()
         self.stdout.flush()
+
+
+def _tolerate_any_text(stream: Any) -> None:
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):  # a stream already written to in some other way
+            pass
 
 
 def isatty(stream: Any) -> bool:

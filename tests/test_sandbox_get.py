@@ -396,3 +396,25 @@ def test_debug_hides_env_values_in_the_answer_it_shows(
     for name, value in SECRETS.items():
         assert value not in debug.stderr
         assert f'"{name}": "***"' in debug.stderr
+
+
+def test_a_servers_own_error_code_and_source_are_kept_in_json_errors(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    body = {
+        "path": "/api/sandbox/x",
+        "timestamp": "2026-11-30T12:00:00.000Z",
+        "statusCode": 404,
+        "error": "Not Found",
+        "message": "Sandbox with ID or name x not found",
+        "code": "SANDBOX_NOT_FOUND",
+        "source": "DAYTONA_API",
+    }
+    fake.inject("GET", "/sandbox/x", status=404, json=body)
+    result = cli("sandbox", "get", "x", "--json")
+    assert (result.exit_code, result.stdout) == (3, "")
+    error = json.loads(result.stderr)["error"]
+    assert error["message"] == "Sandbox with ID or name x not found"
+    assert (error["apiCode"], error["source"]) == ("SANDBOX_NOT_FOUND", "DAYTONA_API")
+    plain = cli("sandbox", "get", "x")
+    assert plain.stderr.startswith("error: Sandbox with ID or name x not found")
