@@ -16,4 +16,10 @@ STOPPED = frozenset({"stopped", "archived"})
 # A stop that deletes the sandbox (auto-delete 0) has done what was asked, too.
 STOP_GOALS = STOPPED | {"destroying", "destroyed"}
 # Where a transition ends: a lifecycle action that met a 409 waits for one of these.
-SETTLED = frozenset({"started", "stopped", "archived", "error", "build_failed"})
+SETTLED = frozenset({"started", "stopped", "archived", "paused", "error", "build_failed"})
+# Gone, or on the way: a deleted sandbox passes through `destroying`; one destroyed by the
+# platform (spot eviction, runner-queue timeout) stays readable as `destroyed` for 24 hours.
+GONE = frozenset({"destroying", "destroyed"})
+# `start` brings these back: a stopped one starts, a paused one resumes, an archived one is
+# restored (slower).
+STARTABLE = frozenset({"stopped", "paused", "archived"})

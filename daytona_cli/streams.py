@@ -7,6 +7,7 @@ prompts, progress and exec's byte-for-byte passthrough. A run builds it from the
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,10 +70,9 @@ class Streams:
 def _tolerate_any_text(stream: Any) -> None:
     reconfigure = getattr(stream, "reconfigure", None)
     if reconfigure is not None:
-        try:
+        # A stream already written to in some other way may refuse; it is used as it is.
+        with contextlib.suppress(ValueError, OSError):
             reconfigure(errors="backslashreplace")
-        except (ValueError, OSError):  # a stream already written to in some other way
-            pass
 
 
 def isatty(stream: Any) -> bool:

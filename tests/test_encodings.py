@@ -22,7 +22,9 @@ from tests.fake_daytona import FakeDaytona
 NAME = "naïve-名前"
 
 
-def run_encoded(fake: FakeDaytona, workdir: Path, encoding: str, *args: str) -> tuple[int, bytes, str]:
+def run_encoded(
+    fake: FakeDaytona, workdir: Path, encoding: str, *args: str
+) -> tuple[int, bytes, str]:
     """Run in process with stdout and stderr as strict ``encoding`` text over bytes, the way a
     real process's streams are; returns the exit code, stdout's bytes and stderr's text."""
     stdout = io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="strict")

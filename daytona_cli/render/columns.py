@@ -13,6 +13,8 @@ STATE_STYLES = {
     "started": "green",
     "stopped": "yellow",
     "archived": "dim",
+    "paused": "cyan",
+    "destroyed": "dim",
     "error": "red",
     "build_failed": "red",
     "active": "green",

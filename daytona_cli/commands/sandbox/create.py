@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,86 +15,20 @@ from daytona_cli.commands.options import (
     TimeoutOption,
 )
 from daytona_cli.commands.sandbox.common import wait_until
+from daytona_cli.commands.sandbox.create_body import CreateOptions, create_body
 from daytona_cli.completion import snapshot_names
 from daytona_cli.context import AppContext
-from daytona_cli.errors import usage
-from daytona_cli.params import check_identifier, check_image, parse_pairs
-from daytona_cli.provenance import provenance_labels
+from daytona_cli.errors import CliError
 from daytona_cli.render.sandbox import describe, detail_rows
 from daytona_cli.types import JSONObject
 
-INTERVALS = (
-    ("autoStopInterval", "auto_stop"),
-    ("autoArchiveInterval", "auto_archive"),
-    ("autoDeleteInterval", "auto_delete"),
-)
-
-
-@dataclass
-class CreateOptions:
-    """The sandbox asked for (``CreateSandbox`` fields, by their CLI names) and how to report it."""
-
-    name: str | None = None
-    snapshot: str | None = None
-    image: str | None = None
-    resources: dict[str, int | None] = field(default_factory=dict)  # cpu, memory, disk, gpu
-    labels: list[str] = field(default_factory=list)
-    env: list[str] = field(default_factory=list)
-    auto_stop: int | None = None
-    auto_archive: int | None = None
-    auto_delete: int | None = None
-    public: bool = False
-    target: str | None = None
-    user: str | None = None
-    provenance: bool = True
-    wait: bool = True
-    timeout: float = DEFAULT_WAIT_TIMEOUT
-    quiet: bool = False
-    json_output: bool = False
-
-
-def create_body(opts: CreateOptions, environ: Mapping[str, str]) -> JSONObject:
-    """The ``CreateSandbox`` body; usage errors (exit 2) for what the API would refuse."""
-    given = [f"--{key}" for key, value in opts.resources.items() if value is not None]
-    if opts.snapshot is not None and opts.image is not None:
-        raise usage(
-            "--snapshot and --image are exclusive", hint="choose one source for the sandbox"
-        )
-    if given and opts.image is None:
-        raise usage(
-            f"{', '.join(given)} {'needs' if len(given) == 1 else 'need'} --image: "
-            "a snapshot fixes the resources of its sandboxes",
-            hint="drop the resource flags, or build from an image with --image IMAGE",
-        )
-    body: JSONObject = {}
-    if opts.name is not None:
-        body["name"] = check_identifier(opts.name, "sandbox name")
-    if opts.snapshot is not None:
-        body["snapshot"] = check_identifier(opts.snapshot, "snapshot")
-    if opts.image is not None:
-        body["buildInfo"] = {"dockerfileContent": f"FROM {check_image(opts.image)}\n"}
-    body.update({key: value for key, value in opts.resources.items() if value is not None})
-    labels = parse_pairs(opts.labels, "label", "--label")
-    if opts.provenance:
-        labels = {**provenance_labels(environ), **labels}
-    if labels:
-        body["labels"] = labels
-    env_vars = parse_pairs(opts.env, "variable", "--env")
-    if env_vars:
-        body["env"] = env_vars
-    for key, attribute in INTERVALS:
-        value = getattr(opts, attribute)
-        if value is not None:
-            body[key] = value
-    if opts.public:
-        body["public"] = True
-    if opts.user is not None:
-        body["user"] = opts.user
-    return body
-
 
 def run_create(app: AppContext, opts: CreateOptions) -> None:
-    """``createSandbox``, then poll until ``started`` unless told not to wait."""
+    """``createSandbox``, then poll until ``started`` unless told not to wait.
+
+    Under ``-q`` or ``--json`` the new sandbox's ID (or object) is printed even when the wait
+    times out or is interrupted, so that a script can still delete what it made.
+    """
     body = create_body(opts, app.runtime.environ)
     client = app.client()
     region = opts.target or app.settings().target
@@ -103,7 +36,16 @@ def run_create(app: AppContext, opts: CreateOptions) -> None:
         body["target"] = region
     sandbox = client.create_sandbox(body)
     if opts.wait:
-        sandbox = wait_until(app, sandbox, {"started"}, opts.timeout, "creating")
+        try:
+            sandbox = wait_until(app, sandbox, {"started"}, opts.timeout, "creating")
+        except CliError:
+            if opts.json_output or opts.quiet:
+                _print(app, opts, sandbox)
+            raise
+    _print(app, opts, sandbox)
+
+
+def _print(app: AppContext, opts: CreateOptions, sandbox: JSONObject) -> None:
     out = app.output
     if opts.json_output:
         out.json(sandbox)
@@ -111,8 +53,9 @@ def run_create(app: AppContext, opts: CreateOptions) -> None:
         out.write(f"{sandbox.get('id', '')}\n")
     else:
         out.details(describe(sandbox), detail_rows(sandbox, out.human))
+        started = sandbox.get("state") == "started"
         out.success(
-            f"Sandbox {describe(sandbox)} {'created and started' if opts.wait else 'created'}"
+            f"Sandbox {describe(sandbox)} {'created and started' if started else 'created'}"
         )
 
 
@@ -138,6 +81,14 @@ def create(
             help="Build from this image instead of a snapshot; the only way to set resources.",
         ),
     ] = None,
+    dockerfile: Annotated[
+        Path | None,
+        typer.Option(
+            "--dockerfile",
+            metavar="PATH",
+            help="Build from this Dockerfile's content (no build context); sets resources too.",
+        ),
+    ] = None,
     cpu: Annotated[
         int | None, typer.Option("--cpu", min=1, help="CPU cores (--image only).")
     ] = None,
@@ -153,10 +104,35 @@ def create(
         list[str] | None,
         typer.Option("--env", "-e", metavar="KEY=VALUE", help="Environment variable; repeatable."),
     ] = None,
+    secret: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--secret",
+            metavar="ENV=SECRET_NAME",
+            help="Mount an organization secret as variable ENV; repeatable.",
+        ),
+    ] = None,
+    volume: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--volume",
+            metavar="VOLUME:/mount/path",
+            help="Attach a volume (name or ID) at an absolute path; repeatable.",
+        ),
+    ] = None,
     auto_stop: Annotated[
         int | None,
         typer.Option(
             "--auto-stop", min=0, metavar="MIN", help="Stop after MIN idle minutes; 0 never."
+        ),
+    ] = None,
+    auto_pause: Annotated[
+        int | None,
+        typer.Option(
+            "--auto-pause",
+            min=0,
+            metavar="MIN",
+            help="Pause after MIN idle minutes (VM classes; instead of --auto-stop); 0 never.",
         ),
     ] = None,
     auto_archive: Annotated[
@@ -169,6 +145,26 @@ def create(
         int | None,
         typer.Option(
             "--auto-delete", min=-1, metavar="MIN", help="Delete MIN minutes after stop; -1 never."
+        ),
+    ] = None,
+    ttl: Annotated[
+        int | None,
+        typer.Option(
+            "--ttl",
+            min=0,
+            metavar="MIN",
+            help="Delete MIN minutes after creation, whatever its state.",
+        ),
+    ] = None,
+    network_block_all: Annotated[
+        bool, typer.Option("--network-block-all", help="Block all network access.")
+    ] = False,
+    network_allow_list: Annotated[
+        str | None,
+        typer.Option(
+            "--network-allow-list",
+            metavar="CIDR[,CIDR]",
+            help="Allow network access only to these networks.",
         ),
     ] = None,
     public: Annotated[bool, typer.Option("--public", help="Make HTTP previews public.")] = False,
@@ -197,12 +193,19 @@ def create(
         name=name,
         snapshot=snapshot,
         image=image,
+        dockerfile=dockerfile,
         resources={"cpu": cpu, "memory": memory, "disk": disk, "gpu": gpu},
         labels=label or [],
         env=env or [],
+        secrets=secret or [],
+        volumes=volume or [],
         auto_stop=auto_stop,
+        auto_pause=auto_pause,
         auto_archive=auto_archive,
         auto_delete=auto_delete,
+        ttl=ttl,
+        network_block_all=network_block_all,
+        network_allow_list=network_allow_list,
         public=public,
         target=target,
         user=user,
