@@ -172,6 +172,11 @@ class Output:
         if not self.json_mode:
             self._stderr(self.redact(text))
 
+    def lines_to_stderr(self, lines: Iterable[str]) -> None:
+        """Text of the CLI's own (a usage line) on stderr, as it is; silent under --json."""
+        for line in lines:
+            self.info(inert(line))
+
     def success(self, text: str) -> None:
         """A done message; a green tick in front of it on a terminal."""
         self.info(f"{self._paint('✓', '32')} {text}" if self.streams.stderr_tty else text)

@@ -66,10 +66,14 @@ def delete(
     parallel: ParallelOption = DEFAULT_PARALLEL,
     json_output: JsonOption = False,
 ) -> None:
-    """Delete sandboxes, named or selected (asks first on a terminal).
+    """Delete sandboxes, named or selected.
 
-    Examples: daytona-cli sandbox delete demo --yes;
-    daytona-cli sandbox delete -l daytona-cli/run=$GITHUB_RUN_ID --yes
+    Asks first on a terminal, listing the targets; without one, needs --yes.
+
+    \b
+    Examples:
+      daytona-cli sandbox delete demo --yes
+      daytona-cli sandbox rm -l daytona-cli/run=$GITHUB_RUN_ID --yes
     """
     app = AppContext.of(ctx, json_mode=json_output)
     opts = BulkOptions(

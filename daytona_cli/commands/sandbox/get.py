@@ -39,7 +39,12 @@ def get(
     fields: FieldsOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Show one sandbox. Example: daytona-cli sandbox get demo --fields id,state"""
+    """Show one sandbox.
+
+    \b
+    Example:
+      daytona-cli sandbox get demo --fields id,state
+    """
     app = AppContext.of(ctx, json_mode=json_output)
     chosen = check_fields(fields, SANDBOX_FIELDS)
     run_get(app, GetOptions(check_identifier(target), chosen, json_output))
