@@ -56,7 +56,7 @@ class AppContext:
         self.request_timeout: float | None = None
         self.own_failure_exit: int | None = None
         """Set by `sandbox exec`: its own failures exit 125, never passing for remote codes."""
-        self.output = Output(runtime.streams)
+        self.output = Output(runtime.streams, now=runtime.clock.now)
         self._settings: Settings | None = None
         self._client: DaytonaClient | None = None
 

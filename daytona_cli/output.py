@@ -13,11 +13,13 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from daytona_cli.errors import CliError
 from daytona_cli.hints import hint_for
-from daytona_cli.render.columns import STATE_STYLES, Column
+from daytona_cli.render.columns import STATE_STYLES, Column, View
+from daytona_cli.render.fit import fit_columns, table_width
 from daytona_cli.render.text import inert
 from daytona_cli.streams import Streams
 from daytona_cli.types import JSONObject
@@ -31,6 +33,8 @@ class Output:
     json_mode: bool = False
     secret: str | None = field(default=None, repr=False)
     """The API key: never written to stderr, even when a server message echoes it."""
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc), repr=False)
+    """The wall clock, for relative times ("3 minutes ago"); a run's comes from its Clock."""
     _console: Any = field(default=None, repr=False)
     _progress_shown: bool = field(default=False, repr=False)
 
@@ -108,33 +112,50 @@ class Output:
             stdout.flush()
         return count
 
+    def view(self) -> View:
+        """How cells are shown now: for a person or a pipe, and the time relative times use."""
+        return View(human=self.human, now=self.now())
+
     def table(self, columns: Sequence[Column], pages: Iterable[Sequence[JSONObject]]) -> int:
-        """A table on a terminal; one tab-separated record per line in a pipe, streamed."""
+        """A table on a terminal, fitted to its width; one tab-separated record per line in a
+        pipe, streamed page by page."""
+        view = self.view()
         if not self.human:
             return self.lines(
-                ("\t".join(inert(col.value(obj, False)) for col in columns) for obj in page)
+                ("\t".join(inert(col.value(obj, view)) for col in columns) for obj in page)
                 for page in pages
             )
+        rows = [[inert(col.value(obj, view)) for col in columns] for page in pages for obj in page]
+        if rows:
+            self._print_table(columns, rows)
+        return len(rows)
+
+    def _print_table(self, columns: Sequence[Column], rows: list[list[str]]) -> None:
+        """Only the columns that fit (``render/fit.py``); no cell wraps, a cut one ends in …."""
         from rich import box
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(box=box.SIMPLE_HEAD, highlight=False, pad_edge=False)
-        for col in columns:
-            table.add_column(col.heading, no_wrap=col.no_wrap, overflow="fold")
-        count = 0
-        for page in pages:
-            for obj in page:
-                cells = []
-                for col in columns:
-                    text = inert(col.value(obj, True))
-                    style = STATE_STYLES.get(text, "") if col.style == "state" else col.style or ""
-                    cells.append(Text(text, style=style))
-                table.add_row(*cells)
-                count += 1
-        if count:
-            self.console().print(table)
-        return count
+        console = self.console()
+        chosen = fit_columns(columns, rows, console.width)
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+        for index, width in chosen:
+            table.add_column(columns[index].heading, width=width, no_wrap=True, overflow="ellipsis")
+        for row in rows:
+            cells = []
+            for index, _width in chosen:
+                col, text = columns[index], row[index]
+                style = STATE_STYLES.get(text, "") if col.style == "state" else col.style or ""
+                cells.append(Text(text, style=style))
+            table.add_row(*cells)
+        # Wider than the terminal only when the columns never cut do not fit: the terminal then
+        # wraps the lines, and every ID stays whole (rich would squeeze them to fit otherwise).
+        needed, terminal = table_width([width for _index, width in chosen]), console.width
+        console.width = max(needed, terminal)
+        try:
+            console.print(table, crop=False)
+        finally:
+            console.width = terminal
 
     def details(self, title: str, rows: Sequence[tuple[str, str]]) -> None:
         """Key/value view of one object: a panel on a terminal, ``key<TAB>value`` lines piped."""

@@ -112,7 +112,7 @@ def test_list_fields_choose_the_columns_of_the_table_on_a_terminal(
     result = cli("sandbox", "list", "--fields", "name,state,cpu", tty=True)
     assert (result.exit_code, result.stderr) == (0, "")
     header, *body = table_lines(result.stdout)
-    assert header == ["name", "state", "cpu"]
+    assert header == ["NAME", "STATE", "CPU"]  # the default table's headings (issue 10)
     assert sorted(body) == [
         ["alpha", "started", "2"],
         ["beta", "stopped", "4"],
@@ -224,7 +224,7 @@ def test_snapshot_list_fields_choose_the_columns_on_a_terminal(
 ) -> None:
     result = cli("snapshot", "list", "--fields", "name,size", "--name", "py", tty=True)
     assert (result.exit_code, result.stderr) == (0, "")
-    assert table_lines(result.stdout) == [["name", "size"], ["py:3.12", "1.5"]]
+    assert table_lines(result.stdout) == [["NAME", "SIZE", "(GB)"], ["py:3.12", "1.5"]]
 
 
 def test_snapshot_list_fields_choose_the_keys_under_json_and_jsonl(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from daytona_cli.render.columns import Column, field_column, time_column
+from daytona_cli.render.columns import Column, View, amount_column, field_column, time_column
 from daytona_cli.render.text import quantity, scalar, when
 from daytona_cli.types import JSONObject
 
@@ -21,26 +21,26 @@ def state_of(sandbox: JSONObject) -> str:
     return str(sandbox.get("state") or "unknown")
 
 
-def _gib(key: str) -> Column:
-    return Column(key.upper(), lambda obj, human: quantity(obj.get(key), "GiB", human))
-
-
 LIST_COLUMNS = (
-    field_column("NAME", "name", no_wrap=True),
-    field_column("ID", "id", no_wrap=True),
-    field_column("STATE", "state", style="state", no_wrap=True),
-    field_column("SNAPSHOT", "snapshot"),
-    field_column("CPU", "cpu"),
-    _gib("memory"),
-    _gib("disk"),
-    field_column("REGION", "target"),
-    time_column("LAST ACTIVITY", "lastActivityAt"),
+    field_column("NAME", "name"),
+    field_column("ID", "id"),
+    field_column("STATE", "state", style="state"),
+    field_column("SNAPSHOT", "snapshot", priority=1, min_width=12),
+    field_column("CPU", "cpu", priority=2),
+    amount_column("MEMORY", "memory", "GiB", priority=3),
+    amount_column("DISK", "disk", "GiB", priority=4),
+    field_column("REGION", "target", priority=6),
+    time_column("LAST ACTIVITY", "lastActivityAt", priority=5),
 )
+"""Name, ID and state always, whole; when the terminal is too narrow, region goes first, then
+last activity, disk, memory, CPU, and snapshot, which is shortened with … before it goes (the
+order ``sandbox list --help`` documents)."""
 
 OUTCOME_COLUMNS = (
-    Column("NAME", lambda row, _human: str(row.get("name") or "")),
-    Column("ID", lambda row, _human: str(row.get("id") or "")),
-    Column("RESULT", lambda row, _human: str(row.get("result") or "")),
+    Column("NAME", lambda row, _view: str(row.get("name") or "")),
+    Column("ID", lambda row, _view: str(row.get("id") or "")),
+    Column("STATE", lambda row, _view: str(row.get("state") or ""), style="state", priority=1),
+    Column("RESULT", lambda row, _view: str(row.get("result") or ""), min_width=20),
 )
 """A bulk action's report: one row per target, ``result`` saying what happened to it."""
 
@@ -56,7 +56,7 @@ def _interval(sandbox: JSONObject, key: str, off: int) -> str:
     return f"{value:g} min" if isinstance(value, (int, float)) else str(value)
 
 
-def detail_rows(sandbox: JSONObject, human: bool) -> list[tuple[str, str]]:
+def detail_rows(sandbox: JSONObject, view: View) -> list[tuple[str, str]]:
     """The ``sandbox get`` view: (heading, text) rows; environment values are never shown."""
     rows = [
         ("ID", str(sandbox.get("id", ""))),
@@ -71,8 +71,8 @@ def detail_rows(sandbox: JSONObject, human: bool) -> list[tuple[str, str]]:
     rows += [
         ("Snapshot", str(sandbox.get("snapshot") or "")),
         ("CPU", scalar(sandbox.get("cpu"))),
-        ("Memory", quantity(sandbox.get("memory"), "GiB", True)),
-        ("Disk", quantity(sandbox.get("disk"), "GiB", True)),
+        ("Memory", quantity(sandbox.get("memory"), "GiB")),
+        ("Disk", quantity(sandbox.get("disk"), "GiB")),
         ("GPU", scalar(sandbox.get("gpu"))),
         ("Region", str(sandbox.get("target") or "")),
         ("User", str(sandbox.get("user") or "")),
@@ -90,5 +90,5 @@ def detail_rows(sandbox: JSONObject, human: bool) -> list[tuple[str, str]]:
     for heading, key in (("Created", "createdAt"), ("Last activity", "lastActivityAt")):
         value = sandbox.get(key)
         if value:
-            rows.append((heading, when(value, human)))
+            rows.append((heading, when(value, view.human, view.now)))
     return rows

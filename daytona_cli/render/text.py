@@ -34,15 +34,16 @@ def scalar(value: object) -> str:
     return str(value)
 
 
-def quantity(value: object, unit: str, human: bool, *, decimals: int | None = None) -> str:
-    """A number with its unit for people (``4 GiB``), the bare number in a pipe (``4``).
+def quantity(value: object, unit: str = "") -> str:
+    """A number as text (``4``, ``0.9``), followed by its unit when one is given (``4 GiB``).
 
-    The API gives memory and disk in GiB and a snapshot's size in GB (NOTES.md, Snapshots).
+    One unit per quantity everywhere: the API gives memory and disk in GiB and a snapshot's
+    size in GB (NOTES.md, Snapshots); tables name the unit in the heading, details after the
+    number, pipes and JSON give the bare number.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return scalar(value)
-    text = f"{value:.{decimals}f}" if human and decimals is not None else f"{value:g}"
-    return f"{text} {unit}" if human and unit else text
+    return f"{value:g} {unit}" if unit else f"{value:g}"
 
 
 def parse_time(value: object) -> datetime | None:
@@ -91,6 +92,6 @@ def relative_time(value: object, now: datetime | None = None) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def when(value: object, human: bool) -> str:
+def when(value: object, human: bool, now: datetime | None = None) -> str:
     """A time in a detail view: relative and exact for people, ISO-8601 UTC in a pipe."""
-    return f"{relative_time(value)} ({iso_utc(value)})" if human else iso_utc(value)
+    return f"{relative_time(value, now)} ({iso_utc(value)})" if human else iso_utc(value)

@@ -111,7 +111,7 @@ def run_create(app: AppContext, opts: CreateOptions) -> None:
     elif opts.quiet:
         out.write(f"{sandbox.get('id', '')}\n")
     else:
-        out.details(describe(sandbox), detail_rows(sandbox, out.human))
+        out.details(describe(sandbox), detail_rows(sandbox, out.view()))
         out.success(
             f"Sandbox {describe(sandbox)} {'created and started' if opts.wait else 'created'}"
         )

@@ -30,7 +30,7 @@ def run_get(app: AppContext, opts: GetOptions) -> None:
     elif opts.fields is not None:
         out.details(describe(sandbox), [(key, field_text(sandbox, key)) for key in opts.fields])
     else:
-        out.details(describe(sandbox), detail_rows(sandbox, out.human))
+        out.details(describe(sandbox), detail_rows(sandbox, out.view()))
 
 
 def get(
