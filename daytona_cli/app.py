@@ -73,7 +73,7 @@ def root(
     ] = False,
 ) -> None:
     state = AppContext.of(ctx)
-    state.debug = debug
+    state.debug = state.output.debugging = debug
     state.env_file = env_file
     state.request_timeout = request_timeout
     help_when_no_command(ctx)
@@ -154,7 +154,9 @@ def _exit_code(state: AppContext, exc: BaseException) -> int:
         CliError(
             Category.OTHER,
             f"internal error: {type(exc).__name__}: {exc}",
-            hint="run again with --debug for details, and please report it",
+            hint="please report it, with the traceback above"
+            if state.debug
+            else "run again with --debug for details, and please report it",
         )
     )
     return state.own_failure_exit or 1

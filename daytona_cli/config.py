@@ -5,6 +5,7 @@ Nothing here runs at import time; :func:`load_settings` is called once a command
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,17 +32,52 @@ class Settings:
     # Set when the API URL came from a file while the key came from the real environment:
     # a planted .env must not silently redirect a real key to another host.
     url_file_warning: str | None = None
+    file_warning: str | None = None
+    """Lines of the .env file that could not be read (they were skipped)."""
 
 
-def _read_env_file(path: Path) -> dict[str, str]:
+def _read_env_file(path: Path, shown: str) -> tuple[dict[str, str], str | None]:
+    """The file's values, and one warning naming the lines python-dotenv could not parse.
+
+    python-dotenv skips such a line and logs it through ``logging`` (which would print its own
+    unprefixed line, or nothing); the log records are caught here and worded once.
+    """
+    import logging
+
     # Imported here: python-dotenv is only needed by commands that talk to the API.
     from dotenv import dotenv_values
 
+    logger = logging.getLogger("dotenv.main")
+    caught = _Records()
+    logger.addHandler(caught)
+    propagate, logger.propagate = logger.propagate, False
     try:
         values = dotenv_values(path, encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise usage(f"cannot read env file {path}: {exc}") from None
-    return {key: value for key, value in values.items() if value is not None}
+    finally:
+        logger.removeHandler(caught)
+        logger.propagate = propagate
+    lines = [
+        str(record.args[0])
+        for record in caught.records
+        if isinstance(record.args, tuple) and record.args
+    ]
+    warning = None
+    if lines:
+        which = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(lines)}"
+        warning = f"{shown}, {which}: not KEY=VALUE, ignored"
+    return {key: value for key, value in values.items() if value is not None}, warning
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            self.records.append(record)
 
 
 def load_settings(
@@ -50,15 +86,23 @@ def load_settings(
     env_file: Path | None = None,
 ) -> Settings:
     """Resolve settings: real environment > env file (--env-file, else ./.env only, no walking up)."""
+    file_warning = None
     if env_file is not None:
+        if env_file.is_dir():
+            raise usage(
+                f"--env-file {env_file} is a directory, not a file",
+                hint="name the file itself, e.g. --env-file ./ci.env",
+            )
         if not env_file.is_file():
             raise usage(
                 f"env file not found: {env_file}",
                 hint="check the path given to --env-file",
             )
-        file_values, file_name = _read_env_file(env_file), str(env_file)
+        file_name = str(env_file)
+        file_values, file_warning = _read_env_file(env_file, file_name)
     elif (cwd / ".env").is_file():
-        file_values, file_name = _read_env_file(cwd / ".env"), ".env"
+        file_name = ".env"
+        file_values, file_warning = _read_env_file(cwd / ".env", file_name)
     else:
         file_values, file_name = {}, ""
 
@@ -103,6 +147,7 @@ def load_settings(
         target=target,
         max_attempts=max_attempts,
         url_file_warning=warning,
+        file_warning=file_warning,
     )
 
 

@@ -79,14 +79,24 @@ class AppContext:
         env = self.runtime.environ
         return bool(env.get("CI") or env.get("DAYTONA_NO_INPUT"))
 
+    @property
+    def no_input_reason(self) -> str | None:
+        """Which variable turned prompting off (``CI is set``), for the refusal to say so."""
+        env = self.runtime.environ
+        for name in ("CI", "DAYTONA_NO_INPUT"):
+            if env.get(name):
+                return f"{name} is set"
+        return None
+
     def settings(self) -> Settings:
         if self._settings is None:
             from daytona_cli.config import load_settings
 
             self._settings = load_settings(self.runtime.environ, self.runtime.cwd, self.env_file)
             self.output.secret = self._settings.api_key
-            if self._settings.url_file_warning:
-                self.output.warn(self._settings.url_file_warning)
+            for warning in (self._settings.file_warning, self._settings.url_file_warning):
+                if warning:
+                    self.output.warn(warning)
         return self._settings
 
     def client(self) -> DaytonaClient:

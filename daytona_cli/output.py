@@ -35,8 +35,13 @@ class Output:
     """The API key: never written to stderr, even when a server message echoes it."""
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc), repr=False)
     """The wall clock, for relative times ("3 minutes ago"); a run's comes from its Clock."""
+    debugging: bool = False
+    """--debug is on: HTTP exchanges are on stderr, so hints do not suggest turning it on."""
     _console: Any = field(default=None, repr=False)
-    _progress_shown: bool = field(default=False, repr=False)
+    _live: Any = field(default=None, repr=False)
+    """The console a spinner is drawn on, while one shows: stderr lines go above it."""
+    _midline: bool = field(default=False, repr=False)
+    """stderr's cursor is after a prompt nobody answered with Enter (EOF, Ctrl-C)."""
 
     # --- stdout --------------------------------------------------------------------------------
 
@@ -185,6 +190,17 @@ class Output:
         return text
 
     def _stderr(self, line: str) -> None:
+        """One line on stderr, always starting on a fresh line: printed above a spinner that
+        shows, and after a newline when a prompt was left unanswered."""
+        live = self._live
+        if live is not None:
+            from rich.text import Text
+
+            live.print(Text.from_ansi(line), soft_wrap=True)
+            return
+        if self._midline:
+            self._midline = False
+            line = "\n" + line
         self.streams.stderr.write(line + "\n")
         self.streams.stderr.flush()
 
@@ -207,7 +223,7 @@ class Output:
 
     def error(self, err: CliError) -> None:
         """One line on stderr (JSON under --json), with the hint ``hints.py`` words for it."""
-        err.hint = hint_for(err)
+        err.hint = hint_for(err, debug=self.debugging)
         if self.json_mode:
             self._stderr(self.redact(json.dumps(err.to_json(), ensure_ascii=False)))
             return
@@ -230,7 +246,7 @@ class Output:
 
         One at a time: progress asked for while another shows (a bulk action's workers) is silent.
         """
-        if not self.streams.stderr_tty or self._progress_shown:
+        if not self.streams.stderr_tty or self._live is not None:
             yield lambda _text: None
             return
         from rich.console import Console
@@ -239,20 +255,24 @@ class Output:
         console = Console(
             file=self.streams.stderr, force_terminal=True, no_color=not self.streams.color
         )
-        self._progress_shown = True
         try:
             with console.status(Text(inert(text))) as status:
+                self._live = console
                 yield lambda new: status.update(Text(inert(new)))
         finally:
-            self._progress_shown = False
+            self._live = None
 
     def can_prompt(self, no_input: bool) -> bool:
         """True when a person can answer: stdin and stderr are terminals and no_input is off."""
         return self.streams.stdin_tty and self.streams.stderr_tty and not no_input
 
-    def confirm(self, question: str) -> bool:
-        """Ask on the terminal; the caller checks :meth:`can_prompt` first."""
-        self.streams.stderr.write(question + " [y/N]: ")
-        self.streams.stderr.flush()
+    def confirm(self, question: str, lines: Sequence[str] = ()) -> bool:
+        """Show ``lines`` (the CLI's own text, already inert), then ask on the terminal; the
+        caller checks :meth:`can_prompt` first."""
+        stderr = self.streams.stderr
+        stderr.write("".join(line + "\n" for line in lines) + question + " [y/N]: ")
+        stderr.flush()
+        self._midline = True
         answer = self.streams.stdin.readline()
+        self._midline = not answer.endswith("\n")  # EOF: the cursor is still after the question
         return answer.strip().lower() in ("y", "yes")

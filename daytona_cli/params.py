@@ -132,7 +132,8 @@ def check_fields(
     unknown = [field for field in fields if field not in valid]
     if not fields or unknown:
         raise usage(
-            f"unknown field(s) for {option}: {', '.join(unknown) or '(none given)'}",
+            f"unknown {'field' if len(unknown) == 1 else 'fields'} for {option}: "
+            + (", ".join(unknown) or "(none given)"),
             hint="valid fields: " + ", ".join(valid),
         )
     return fields

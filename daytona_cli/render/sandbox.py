@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from daytona_cli.render.columns import Column, View, amount_column, field_column, time_column
-from daytona_cli.render.text import quantity, scalar, when
+from daytona_cli.render.text import inert, quantity, scalar, when
 from daytona_cli.types import JSONObject
 
 
@@ -39,10 +41,18 @@ order ``sandbox list --help`` documents)."""
 OUTCOME_COLUMNS = (
     Column("NAME", lambda row, _view: str(row.get("name") or "")),
     Column("ID", lambda row, _view: str(row.get("id") or "")),
-    Column("STATE", lambda row, _view: str(row.get("state") or ""), style="state", priority=1),
     Column("RESULT", lambda row, _view: str(row.get("result") or ""), min_width=20),
 )
 """A bulk action's report: one row per target, ``result`` saying what happened to it."""
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of text as lines with the columns lined up, every string made inert."""
+    cells = [[inert(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))] if cells else []
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
 
 
 def _interval(sandbox: JSONObject, key: str, off: int) -> str:

@@ -95,3 +95,21 @@ def relative_time(value: object, now: datetime | None = None) -> str:
 def when(value: object, human: bool, now: datetime | None = None) -> str:
     """A time in a detail view: relative and exact for people, ISO-8601 UTC in a pipe."""
     return f"{relative_time(value, now)} ({iso_utc(value)})" if human else iso_utc(value)
+
+
+def duration(seconds: float) -> str:
+    """A length of time, rounded for reading: ``0.3 s``, ``2 s``, ``180 s``, ``12 min``, ``1 h 5 min``."""
+    if seconds < 10:
+        return f"{round(seconds, 1):g} s"
+    if seconds < 600:
+        return f"{round(seconds)} s"
+    if seconds < 3600:
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes} min" + (f" {rest} s" if rest else "")
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h" + (f" {minutes} min" if minutes else "")
+
+
+def count(number: int, singular: str, plural: str | None = None) -> str:
+    """``1 sandbox``, ``3 sandboxes``, ``0 sandboxes``."""
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"

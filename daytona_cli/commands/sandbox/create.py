@@ -104,7 +104,7 @@ def run_create(app: AppContext, opts: CreateOptions) -> None:
         body["target"] = region
     sandbox = client.create_sandbox(body)
     if opts.wait:
-        sandbox = wait_until(app, sandbox, {"started"}, opts.timeout, "creating")
+        sandbox = wait_until(app, sandbox, {"started"}, opts.timeout, "started", offer_delete=True)
     out = app.output
     if opts.json_output:
         out.json(sandbox)

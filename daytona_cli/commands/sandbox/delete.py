@@ -84,5 +84,6 @@ def delete(
         max_count=max_count,
         parallel=parallel,
         json_output=json_output,
+        ignore_not_found=ignore_not_found,
     )
     run_delete(app, opts, ignore_not_found=ignore_not_found)

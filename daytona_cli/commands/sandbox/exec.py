@@ -118,7 +118,7 @@ def _started(app: AppContext, opts: ExecOptions) -> JSONObject:
         )
     ident = str(sandbox["id"])
     sandbox = when_settled(app, ident, client.start_sandbox, DEFAULT_WAIT_TIMEOUT)
-    return wait_until(app, sandbox, {"started"}, DEFAULT_WAIT_TIMEOUT, "starting")
+    return wait_until(app, sandbox, {"started"}, DEFAULT_WAIT_TIMEOUT, "started")
 
 
 def exec_(

@@ -40,7 +40,7 @@ def run_start(app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float)
         if sandbox.get("state") in FAILED:
             raise failed_error(sandbox)
         if wait:
-            sandbox = wait_until(app, sandbox, {"started"}, timeout, "starting")
+            sandbox = wait_until(app, sandbox, {"started"}, timeout, "started")
         return sandbox
 
     run_bulk(app, Verb("start", "started", confirm=False), opts, start_one)
@@ -62,7 +62,7 @@ def run_stop(app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float) 
                 raise
             return current
         if wait:
-            sandbox = wait_until(app, sandbox, STOP_GOALS, timeout, "stopping", gone_ok=True)
+            sandbox = wait_until(app, sandbox, STOP_GOALS, timeout, "stopped", gone_ok=True)
         return sandbox
 
     # Stopping what selectors chose asks first, as deleting does.

@@ -49,8 +49,8 @@ def run_wait(app: AppContext, opts: WaitOptions) -> None:
                 continue
             raise
         goals = {"destroyed"} if opts.goal == "deleted" else {opts.goal}
-        final = wait_until(app, first, goals, remaining, f"waiting for {opts.goal}",
-                           gone_ok=opts.goal == "deleted")  # fmt: skip
+        final = wait_until(app, first, goals, remaining, opts.goal,
+                           gone_ok=opts.goal == "deleted", budget=opts.timeout)  # fmt: skip
         results.append(final)
         app.output.success(f"Sandbox {describe(first)} is {opts.goal}")
     if opts.json_output:
