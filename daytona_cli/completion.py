@@ -54,7 +54,36 @@ def script(shell: str) -> str:
     if shell not in SHELLS:
         raise ValueError(f"unsupported shell {shell!r}")
     text = completion_script(PROG_NAME, COMPLETE_VAR, shell)
+    if shell == "bash":
+        text = _bash_without_file_fallback(text)
     return text + "\n" + (_ZSH_FIRST_TAB if shell == "zsh" else "")
+
+
+FILE_OPTIONS = ("--env-file",)
+"""Options whose value is a file: the only place a completion falls back to file names."""
+
+
+def _bash_without_file_fallback(text: str) -> str:
+    """Typer registers bash's function with ``-o default``: when the answer is empty (the API
+    cannot be reached, nothing matches), bash then offers the files in the current directory.
+    Here file names are offered only after an option that takes a file."""
+    registered = f"complete -o default -F {_function_name()} {PROG_NAME}"
+    ending = "    return 0\n}"
+    if registered not in text or ending not in text:  # Typer's template changed: look again
+        raise RuntimeError("Typer's bash completion script is not the one this code expects")
+    files = " || ".join(f'[ "$previous" = "{option}" ]' for option in FILE_OPTIONS)
+    return text.replace(
+        ending,
+        "    # File names only after an option that takes a file; elsewhere nothing is nothing.\n"
+        '    local previous="${COMP_WORDS[COMP_CWORD-1]}"\n'
+        f"    if [ ${{#COMPREPLY[@]}} -eq 0 ] && {{ {files}; }}; then\n"
+        "        compopt -o default\n"
+        "    fi\n" + ending,
+    ).replace(registered, f"complete -F {_function_name()} {PROG_NAME}")
+
+
+def _function_name() -> str:
+    return "_" + PROG_NAME.replace("-", "_") + "_completion"
 
 
 # Typer's zsh script only registers its function, so loaded from $fpath (where the file is the
@@ -101,17 +130,47 @@ def respond(command: Any, state: AppContext) -> int:
     Typer's classes print the candidates in each shell's format. Any failure is silent: a
     traceback would land in the middle of the user's command line.
     """
+    import io
+    from contextlib import redirect_stdout
+
     from daytona_cli.typer_compat import answer_completion
 
     environ = state.runtime.environ
     instruction = environ.get(COMPLETE_VAR, "")
+    answer = io.StringIO()
     try:
-        with _protocol_environ(environ):
-            return answer_completion(command, {"obj": state}, PROG_NAME, COMPLETE_VAR, instruction)
+        with _protocol_environ(environ), redirect_stdout(answer):
+            code = answer_completion(command, {"obj": state}, PROG_NAME, COMPLETE_VAR, instruction)
     except SystemExit as exc:  # fish asks "are these arguments?" and hears an exit status
-        return exc.code if isinstance(exc.code, int) else 1
+        code = exc.code if isinstance(exc.code, int) else 1
     except Exception:
         return 1
+    text = answer.getvalue()
+    # No candidates is Typer's cue for zsh (`_files`) and fish (exit 1) to offer file names;
+    # only an option that takes a file should get them.
+    if _previous_word(environ) not in FILE_OPTIONS:
+        if instruction == "complete_zsh" and text.strip() == "_files":
+            text = ""
+        if instruction == "complete_fish" and code == 1:
+            code = 0
+    state.runtime.streams.stdout.write(text)
+    return code
+
+
+def _previous_word(environ: Mapping[str, str]) -> str:
+    """The word before the one being completed, from the shell's protocol variables."""
+    if "COMP_WORDS" in environ:  # bash
+        words = environ["COMP_WORDS"].split()
+        try:
+            index = int(environ.get("COMP_CWORD", "0")) - 1
+        except ValueError:
+            return ""
+        return words[index] if 0 <= index < len(words) else ""
+    typed = environ.get("_TYPER_COMPLETE_ARGS", "")
+    words = typed.split()
+    if not typed.endswith(" "):
+        words = words[:-1]
+    return words[-1] if words else ""
 
 
 @contextmanager
