@@ -152,6 +152,7 @@ def test_fitting_counts_wide_characters_as_two_cells() -> None:
     rows = [["名前が長いサンドボックス", "x" * 40]]
     assert display_width(rows[0][0]) == 24
     assert fit_columns(columns, rows, 40) == [(0, 24), (1, 14)]
+    assert fit_columns(columns, rows, 100) == [(0, 24), (1, 40)]
     assert fit_columns(columns, rows, 30) == [(0, 24)]
 
 

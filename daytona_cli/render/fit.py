@@ -38,40 +38,49 @@ def fit_columns(
 ) -> list[tuple[int, int]]:
     """``(column index, width)`` of each column to show, in order, for a terminal ``width`` wide.
 
-    Wider than ``width`` only when the columns that are never cut do not fit on their own.
+    The least important column (highest priority) gives way first: shortened, when it may be
+    and that is enough, else dropped. When only columns of priority 0 are left, those that may
+    be shortened are. Wider than ``width`` only when what is never cut does not fit on its own.
     """
     natural = [
         max([display_width(col.heading), *(display_width(row[i]) for row in rows)])
         for i, col in enumerate(columns)
     ]
-    shown = list(range(len(columns)))
-    while True:
-        widths = {i: natural[i] for i in shown}
-        excess = table_width(list(widths.values())) - width
-        if excess <= 0:
+    widths = dict(enumerate(natural))
+    while (excess := table_width(list(widths.values())) - width) > 0:
+        optional = [i for i in widths if columns[i].priority > 0]
+        if not optional:
+            _shorten(columns, widths, excess, list(widths))
             break
-        if _shorten(columns, widths, excess):
+        least = max(optional, key=lambda i: (columns[i].priority, i))
+        if _room(columns, widths, [least]) >= excess:
+            _shorten(columns, widths, excess, [least])
             break
-        droppable = [i for i in shown if columns[i].priority > 0]
-        if not droppable:
-            break
-        shown.remove(max(droppable, key=lambda i: (columns[i].priority, i)))
-    return [(i, widths[i]) for i in shown]
+        del widths[least]
+    return list(widths.items())
 
 
-def _shorten(columns: Sequence[Column], widths: dict[int, int], excess: int) -> bool:
-    """Take ``excess`` cells from the columns that may be shortened, widest first, if they have
-    that much to give (never below their ``min_width`` or their heading); else change nothing."""
-    floors = {
-        i: max(columns[i].min_width or 0, display_width(columns[i].heading))
-        for i in widths
-        if columns[i].min_width is not None
-    }
-    room = sum(max(0, widths[i] - floor) for i, floor in floors.items())
-    if room < excess:
-        return False
-    while excess > 0:
-        widest = max(floors, key=lambda i: widths[i] - floors[i])
+def _floor(column: Column) -> int | None:
+    """How narrow a column may become (never below its heading); None: it is never cut."""
+    if column.min_width is None:
+        return None
+    return max(column.min_width, display_width(column.heading))
+
+
+def _room(columns: Sequence[Column], widths: dict[int, int], which: Sequence[int]) -> int:
+    return sum(
+        max(0, widths[i] - floor) for i in which if (floor := _floor(columns[i])) is not None
+    )
+
+
+def _shorten(
+    columns: Sequence[Column], widths: dict[int, int], excess: int, which: Sequence[int]
+) -> None:
+    """Take up to ``excess`` cells from the columns in ``which`` that may be cut, widest first."""
+    while excess > 0 and _room(columns, widths, which) > 0:
+        widest = max(
+            (i for i in which if _floor(columns[i]) is not None),
+            key=lambda i: widths[i] - (_floor(columns[i]) or 0),
+        )
         widths[widest] -= 1
         excess -= 1
-    return True
