@@ -67,7 +67,7 @@ def _bash_without_file_fallback(text: str) -> str:
     """Typer registers bash's function with ``-o default``: when the answer is empty (the API
     cannot be reached, nothing matches), bash then offers the files in the current directory.
     Here file names are offered only after an option that takes a file."""
-    registered = f"complete -o default -F {_function_name()} {PROG_NAME}"
+    registered = f"complete -o default -F _daytona_cli_completion {PROG_NAME}"
     ending = "    return 0\n}"
     if registered not in text or ending not in text:  # Typer's template changed: look again
         raise RuntimeError("Typer's bash completion script is not the one this code expects")
@@ -79,11 +79,7 @@ def _bash_without_file_fallback(text: str) -> str:
         f"    if [ ${{#COMPREPLY[@]}} -eq 0 ] && {{ {files}; }}; then\n"
         "        compopt -o default\n"
         "    fi\n" + ending,
-    ).replace(registered, f"complete -F {_function_name()} {PROG_NAME}")
-
-
-def _function_name() -> str:
-    return "_" + PROG_NAME.replace("-", "_") + "_completion"
+    ).replace(registered, f"complete -F _daytona_cli_completion {PROG_NAME}")
 
 
 # Typer's zsh script only registers its function, so loaded from $fpath (where the file is the
@@ -159,17 +155,8 @@ def respond(command: Any, state: AppContext) -> int:
 
 def _previous_word(environ: Mapping[str, str]) -> str:
     """The word before the one being completed, from the shell's protocol variables."""
-    if "COMP_WORDS" in environ:  # bash
-        words = environ["COMP_WORDS"].split()
-        try:
-            index = int(environ.get("COMP_CWORD", "0")) - 1
-        except ValueError:
-            return ""
-        return words[index] if 0 <= index < len(words) else ""
-    typed = environ.get("_TYPER_COMPLETE_ARGS", "")
-    words = typed.split()
-    if not typed.endswith(" "):
-        words = words[:-1]
+    typed = environ.get("_TYPER_COMPLETE_ARGS", "")  # zsh and fish; bash decides in its script
+    words = typed.split() if typed.endswith(" ") else typed.split()[:-1]
     return words[-1] if words else ""
 
 

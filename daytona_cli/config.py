@@ -80,13 +80,8 @@ class _Records(logging.Handler):
             self.records.append(record)
 
 
-def load_settings(
-    environ: Mapping[str, str],
-    cwd: Path,
-    env_file: Path | None = None,
-) -> Settings:
-    """Resolve settings: real environment > env file (--env-file, else ./.env only, no walking up)."""
-    file_warning = None
+def _env_file_values(cwd: Path, env_file: Path | None) -> tuple[dict[str, str], str, str | None]:
+    """The env file's values, its name as shown, and a warning about lines it could not read."""
     if env_file is not None:
         if env_file.is_dir():
             raise usage(
@@ -98,13 +93,21 @@ def load_settings(
                 f"env file not found: {env_file}",
                 hint="check the path given to --env-file",
             )
-        file_name = str(env_file)
-        file_values, file_warning = _read_env_file(env_file, file_name)
-    elif (cwd / ".env").is_file():
-        file_name = ".env"
-        file_values, file_warning = _read_env_file(cwd / ".env", file_name)
-    else:
-        file_values, file_name = {}, ""
+        values, warning = _read_env_file(env_file, str(env_file))
+        return values, str(env_file), warning
+    if (cwd / ".env").is_file():
+        values, warning = _read_env_file(cwd / ".env", ".env")
+        return values, ".env", warning
+    return {}, "", None
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    cwd: Path,
+    env_file: Path | None = None,
+) -> Settings:
+    """Resolve settings: real environment > env file (--env-file, else ./.env only, no walking up)."""
+    file_values, file_name, file_warning = _env_file_values(cwd, env_file)
 
     def pick(name: str) -> tuple[str | None, bool]:
         """A value and whether it came from the file; blank counts as unset."""

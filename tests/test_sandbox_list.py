@@ -520,7 +520,7 @@ def test_on_a_terminal_the_list_is_a_table_with_headers_units_and_relative_times
 ) -> None:
     when = stamp(datetime.now(timezone.utc) - timedelta(minutes=10, seconds=5))
     box = fake.add_sandbox("web", cpu=2, memory=4, disk=10, target="eu", lastActivityAt=when)
-    result = cli("sandbox", "list", tty=True)
+    result = cli("sandbox", "list", tty=True, width=200)  # wide enough for every column
     assert (result.exit_code, result.stderr) == (0, "")
     text = plain(result.stdout)
     header = next(line for line in text.splitlines() if "NAME" in line)
