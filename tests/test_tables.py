@@ -241,3 +241,18 @@ def test_on_a_real_terminal_the_list_fits_its_width(
     assert lines[0].split()[:3] == ["NAME", "ID", "STATE"]
     for sandbox in fleet:
         assert sandbox["id"] in text and sandbox["name"] in text
+
+
+def test_get_with_fields_keeps_the_detail_views_headings_units_and_times(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.add_sandbox("alpha", memory=8, target="eu")
+    full = plain(cli("sandbox", "get", "alpha", tty=True).stdout)
+    chosen = plain(
+        cli("sandbox", "get", "alpha", "--fields", "id,memory,target,lastActivityAt", tty=True).stdout
+    )
+    for heading, value in (("Memory", "8 GiB"), ("Region", "eu"), ("Last activity", r"\(\d{4}-")):
+        assert re.search(rf"{heading}\s+.*{value}", full), heading
+        assert re.search(rf"{heading}\s+.*{value}", chosen), heading
+    piped = cli("sandbox", "get", "alpha", "--fields", "memory,target").stdout
+    assert piped == "memory\t8\ntarget\teu\n"

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from daytona_cli.render.columns import Column, View, amount_column, field_column, time_column
+from daytona_cli.render.columns import (
+    Column,
+    View,
+    amount_column,
+    field_column,
+    field_text,
+    heading_for,
+    time_column,
+)
 from daytona_cli.render.text import inert, quantity, scalar, when
 from daytona_cli.types import JSONObject
 
@@ -101,4 +109,33 @@ def detail_rows(sandbox: JSONObject, view: View) -> list[tuple[str, str]]:
         value = sandbox.get(key)
         if value:
             rows.append((heading, when(value, view.human, view.now)))
+    return rows
+
+
+_DETAIL_HEADINGS = {
+    "id": "ID",
+    "cpu": "CPU",
+    "gpu": "GPU",
+    "target": "Region",
+    "lastActivityAt": "Last activity",
+}
+
+
+def field_rows(sandbox: JSONObject, fields: Sequence[str], view: View) -> list[tuple[str, str]]:
+    """``sandbox get --fields`` for a person: headings, units and times as in
+    :func:`detail_rows` (a pipe keeps the API's field names and ISO times instead)."""
+    rows = []
+    for key in fields:
+        value = sandbox.get(key)
+        if not view.human:
+            rows.append((key, field_text(sandbox, key)))
+            continue
+        heading = _DETAIL_HEADINGS.get(key) or heading_for(key).capitalize()
+        if key.endswith("At") and value:
+            text = when(value, True, view.now)
+        elif key in ("memory", "disk"):
+            text = quantity(value, "GiB")
+        else:
+            text = scalar(value)
+        rows.append((heading, text))
     return rows
