@@ -175,7 +175,8 @@ def test_get_fields_choose_the_rows_on_a_terminal(cli: Cli, fake: FakeDaytona) -
     result = cli("sandbox", "get", "s", "--fields", "state,cpu,id", tty=True)
     assert (result.exit_code, result.stderr) == (0, "")
     shown = plain(result.stdout)
-    for key, value in (("state", "stopped"), ("cpu", "3"), ("id", box["id"])):
+    # The detail view's own headings (issue 10: the same with and without --fields).
+    for key, value in (("State", "stopped"), ("CPU", "3"), ("ID", box["id"])):
         assert re.search(rf"{key}\s+{re.escape(value)}", shown), shown
     for default_row in ("Snapshot", "Region", "Memory", "Auto-stop"):
         assert default_row not in shown

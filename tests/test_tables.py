@@ -249,7 +249,9 @@ def test_get_with_fields_keeps_the_detail_views_headings_units_and_times(
     fake.add_sandbox("alpha", memory=8, target="eu")
     full = plain(cli("sandbox", "get", "alpha", tty=True).stdout)
     chosen = plain(
-        cli("sandbox", "get", "alpha", "--fields", "id,memory,target,lastActivityAt", tty=True).stdout
+        cli(
+            "sandbox", "get", "alpha", "--fields", "id,memory,target,lastActivityAt", tty=True
+        ).stdout
     )
     for heading, value in (("Memory", "8 GiB"), ("Region", "eu"), ("Last activity", r"\(\d{4}-")):
         assert re.search(rf"{heading}\s+.*{value}", full), heading
