@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from daytona_cli import __version__
+from daytona_cli.commands.base import Group, at_least, help_when_no_command
 from daytona_cli.context import AppContext, Runtime
 from daytona_cli.errors import EXIT_CODES_HELP, Category, CliError
 
@@ -23,7 +24,7 @@ app = typer.Typer(
         "DAYTONA_TARGET, read from the environment, then ./.env (or --env-file).\n\n"
         + EXIT_CODES_HELP
     ),
-    no_args_is_help=True,
+    cls=Group,
     add_completion=False,
     pretty_exceptions_enable=False,
     # Plain Click help: rendering it with rich doubles the time `--help` takes.
@@ -38,7 +39,7 @@ def _version(ctx: typer.Context, value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
     debug: Annotated[
@@ -59,8 +60,8 @@ def root(
         float | None,
         typer.Option(
             "--request-timeout",
-            min=0.1,
             metavar="SECONDS",
+            callback=at_least(0.1),
             help="Give each API call, retries included, at most SECONDS (default 120).",
         ),
     ] = None,
@@ -72,17 +73,19 @@ def root(
     ] = False,
 ) -> None:
     state = AppContext.of(ctx)
-    state.debug = debug
+    state.debug = state.output.debugging = debug
     state.env_file = env_file
     state.request_timeout = request_timeout
+    help_when_no_command(ctx)
 
 
 def _register() -> None:
     from daytona_cli.commands import completion, sandbox, snapshot
+    from daytona_cli.commands.base import Command
 
     app.add_typer(sandbox.app, name="sandbox")
     app.add_typer(snapshot.app, name="snapshot")
-    app.command("completion")(completion.completion)
+    app.command("completion", cls=Command)(completion.completion)
 
 
 _register()
@@ -151,16 +154,28 @@ def _exit_code(state: AppContext, exc: BaseException) -> int:
         CliError(
             Category.OTHER,
             f"internal error: {type(exc).__name__}: {exc}",
-            hint="run again with --debug for details, and please report it",
+            hint="please report it, with the traceback above"
+            if state.debug
+            else "run again with --debug for details, and please report it",
         )
     )
     return state.own_failure_exit or 1
 
 
 def _usage_exit(state: AppContext, exc: typer.TyperException) -> int:
+    """The usage line(s), readable, then one ``error:`` line (only the error under --json)."""
+    import re
+
     usage_ctx: Any = getattr(exc, "ctx", None)
-    hint = f"see `{usage_ctx.command_path} --help`" if usage_ctx is not None else None
-    state.output.error(CliError(Category.USAGE, exc.format_message().rstrip("."), hint=hint))
+    # Click appends "Did you mean 'list'?" to the message: make it the hint, punctuated once.
+    text = exc.format_message()
+    found = re.search(r"\.?\s+Did you mean (.+)$", text, re.DOTALL)
+    message = text[: found.start()] if found else text
+    hint = f"did you mean {found.group(1)}" if found else None
+    if usage_ctx is not None:
+        hint = hint or f"see `{usage_ctx.command_path} --help`"
+        state.output.lines_to_stderr(usage_ctx.get_usage().splitlines())
+    state.output.error(CliError(Category.USAGE, message.strip().rstrip("."), hint=hint))
     own = getattr(getattr(usage_ctx, "command", None), "own_failure_exit", None)
     if own is not None:
         return int(own)

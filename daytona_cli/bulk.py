@@ -7,8 +7,9 @@ them).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -65,16 +66,19 @@ def ago(seconds: float | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class Target:
-    """A sandbox to act on: ``key`` is what goes in the URL (the ID when known)."""
+    """A sandbox to act on: ``key`` is what goes in the URL (the ID when known); ``missing``
+    when it was looked up and not found."""
 
     key: str
     name: str | None = None
     ident: str | None = None
+    state: str | None = None
+    missing: bool = False
 
     @classmethod
     def from_item(cls, item: JSONObject) -> Target:
         ident = str(item.get("id") or "")
-        return cls(key=ident, name=item.get("name"), ident=ident)
+        return cls(key=ident, name=item.get("name"), ident=ident, state=item.get("state"))
 
     def label(self) -> str:
         if not (self.name or self.ident):
@@ -137,6 +141,41 @@ def select(
                 hint="narrow the selectors, or raise --max if that is what you meant",
             )
     return merge_targets(named, selected)
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def unique(names: Sequence[str]) -> list[str]:
+    """The names in their order, each once: the same target named twice is acted on once."""
+    return list(dict.fromkeys(names))
+
+
+def may_repeat(named: Sequence[str]) -> bool:
+    """Could two of these different strings be one sandbox (its name and its ID)? Only when an
+    ID is among several; then the targets are looked up (:func:`resolve`) before acting."""
+    return len(named) > 1 and any(_UUID.fullmatch(name) for name in named)
+
+
+def resolve(client: DaytonaClient, targets: Sequence[Target]) -> list[Target]:
+    """Look up every target known only by what was typed (``getSandbox`` each), and drop one
+    that is already there by ID. A missing one stays, marked ``missing``."""
+    resolved: list[Target] = []
+    seen: set[str] = set()
+    for target in targets:
+        if target.ident is None:
+            try:
+                target = Target.from_item(client.get_sandbox(target.key))
+            except CliError as err:
+                if err.category is not Category.NOT_FOUND:
+                    raise
+                resolved.append(replace(target, missing=True))
+                continue
+        if target.ident in seen:
+            continue
+        seen.add(target.ident or target.key)
+        resolved.append(target)
+    return resolved
 
 
 def merge_targets(named: Sequence[str], selected: Sequence[JSONObject]) -> list[Target]:

@@ -5,10 +5,8 @@ The scripts are Typer's own (bash, zsh, fish). A shell asks for candidates by ru
 (bash: ``COMP_WORDS`` and ``COMP_CWORD``; zsh and fish: ``_TYPER_COMPLETE_ARGS``, fish also
 ``_TYPER_COMPLETE_FISH_ACTION``); :func:`respond` answers through Typer's completion classes.
 
-Sandbox and snapshot names come from the API with a short timeout and no retries, are cached for a
-few seconds (so that pressing TAB again does not ask again), and any failure means no candidates:
-a completion never writes to stderr. Nothing heavy (httpx, rich) is imported at module level:
-this module is loaded by every command.
+Sandbox and snapshot names come from the API (``completion_names.py``). Nothing heavy (httpx,
+rich) is imported at module level: this module is loaded by every command.
 
 Regenerate ``completions/`` with ``python -m daytona_cli.completion --write completions``.
 """
@@ -16,16 +14,12 @@ Regenerate ``completions/`` with ``python -m daytona_cli.completion --write comp
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 if TYPE_CHECKING:
-    from daytona_cli.config import Settings
     from daytona_cli.context import AppContext
 
 PROG_NAME = "daytona-cli"
@@ -36,12 +30,6 @@ SCRIPT_FILES = {"bash": "daytona-cli.bash", "zsh": "_daytona-cli", "fish": "dayt
 
 # What Typer's completion classes read besides COMPLETE_VAR.
 PROTOCOL_VARS = ("COMP_WORDS", "COMP_CWORD", "_TYPER_COMPLETE_ARGS", "_TYPER_COMPLETE_FISH_ACTION")
-
-API_TIMEOUT = 1.5  # seconds for the one request a completion may make, connecting included
-CACHE_TTL = 5.0  # seconds a list of names is reused
-LIMIT = 50  # names asked for: more than a shell shows at once
-
-Candidates = list[tuple[str, str]]
 
 
 # --- scripts -----------------------------------------------------------------------------------
@@ -54,7 +42,32 @@ def script(shell: str) -> str:
     if shell not in SHELLS:
         raise ValueError(f"unsupported shell {shell!r}")
     text = completion_script(PROG_NAME, COMPLETE_VAR, shell)
+    if shell == "bash":
+        text = _bash_without_file_fallback(text)
     return text + "\n" + (_ZSH_FIRST_TAB if shell == "zsh" else "")
+
+
+FILE_OPTIONS = ("--env-file",)
+"""Options whose value is a file: the only place a completion falls back to file names."""
+
+
+def _bash_without_file_fallback(text: str) -> str:
+    """Typer registers bash's function with ``-o default``: when the answer is empty (the API
+    cannot be reached, nothing matches), bash then offers the files in the current directory.
+    Here file names are offered only after an option that takes a file."""
+    registered = f"complete -o default -F _daytona_cli_completion {PROG_NAME}"
+    ending = "    return 0\n}"
+    if registered not in text or ending not in text:  # Typer's template changed: look again
+        raise RuntimeError("Typer's bash completion script is not the one this code expects")
+    files = " || ".join(f'[ "$previous" = "{option}" ]' for option in FILE_OPTIONS)
+    return text.replace(
+        ending,
+        "    # File names only after an option that takes a file; elsewhere nothing is nothing.\n"
+        '    local previous="${COMP_WORDS[COMP_CWORD-1]}"\n'
+        f"    if [ ${{#COMPREPLY[@]}} -eq 0 ] && {{ {files}; }}; then\n"
+        "        compopt -o default\n"
+        "    fi\n" + ending,
+    ).replace(registered, f"complete -F _daytona_cli_completion {PROG_NAME}")
 
 
 # Typer's zsh script only registers its function, so loaded from $fpath (where the file is the
@@ -101,17 +114,38 @@ def respond(command: Any, state: AppContext) -> int:
     Typer's classes print the candidates in each shell's format. Any failure is silent: a
     traceback would land in the middle of the user's command line.
     """
+    import io
+    from contextlib import redirect_stdout
+
     from daytona_cli.typer_compat import answer_completion
 
     environ = state.runtime.environ
     instruction = environ.get(COMPLETE_VAR, "")
+    answer = io.StringIO()
     try:
-        with _protocol_environ(environ):
-            return answer_completion(command, {"obj": state}, PROG_NAME, COMPLETE_VAR, instruction)
+        with _protocol_environ(environ), redirect_stdout(answer):
+            code = answer_completion(command, {"obj": state}, PROG_NAME, COMPLETE_VAR, instruction)
     except SystemExit as exc:  # fish asks "are these arguments?" and hears an exit status
-        return exc.code if isinstance(exc.code, int) else 1
+        code = exc.code if isinstance(exc.code, int) else 1
     except Exception:
         return 1
+    text = answer.getvalue()
+    # No candidates is Typer's cue for zsh (`_files`) and fish (exit 1) to offer file names;
+    # only an option that takes a file should get them.
+    if _previous_word(environ) not in FILE_OPTIONS:
+        if instruction == "complete_zsh" and text.strip() == "_files":
+            text = ""
+        if instruction == "complete_fish" and code == 1:
+            code = 0
+    state.runtime.streams.stdout.write(text)
+    return code
+
+
+def _previous_word(environ: Mapping[str, str]) -> str:
+    """The word before the one being completed, from the shell's protocol variables."""
+    typed = environ.get("_TYPER_COMPLETE_ARGS", "")  # zsh and fish; bash decides in its script
+    words = typed.split() if typed.endswith(" ") else typed.split()[:-1]
+    return words[-1] if words else ""
 
 
 @contextmanager
@@ -146,183 +180,6 @@ def choices(values: Sequence[str]) -> Callable[[str], list[str]]:
         return [value for value in values if value.lower().startswith(incomplete.lower())]
 
     return complete
-
-
-# --- names from the API ------------------------------------------------------------------------
-
-
-def sandbox_names(ctx: typer.Context, incomplete: str) -> Candidates:
-    """``autocompletion=`` for sandbox names (unnamed sandboxes are named by their ID)."""
-    given = ctx.params.get("targets") or ()
-    candidates = _names(ctx, "sandbox", incomplete)
-    return [(name, help_text) for name, help_text in candidates if name not in given]
-
-
-def snapshot_names(ctx: typer.Context, incomplete: str) -> Candidates:
-    """``autocompletion=`` for snapshot names."""
-    return _names(ctx, "snapshot", incomplete)
-
-
-def _names(ctx: typer.Context, kind: str, incomplete: str) -> Candidates:
-    try:
-        items = _fetch_cached(ctx, kind, incomplete)
-    except Exception:  # no key, no network, a malformed answer, an unwritable cache...
-        return []
-    return sorted(item for item in items if item[0].startswith(incomplete))
-
-
-def _fetch_cached(ctx: typer.Context, kind: str, prefix: str) -> Candidates:
-    from daytona_cli.config import load_settings
-
-    state = ctx.obj
-    runtime = getattr(state, "runtime", None)
-    environ: Mapping[str, str] = runtime.environ if runtime is not None else os.environ
-    cwd = runtime.cwd if runtime is not None else Path.cwd()
-    env_file = ctx.find_root().params.get("env_file")
-    settings = load_settings(environ, cwd, Path(env_file) if env_file else None)
-    path = _cache_file(environ)
-    cache = _Cache(path, _scope(kind, settings)) if path is not None else None
-    cached = cache.lookup(prefix) if cache is not None else None
-    if cached is not None:
-        return cached
-    items, complete = _fetch(kind, prefix, settings, getattr(runtime, "transport", None))
-    if cache is not None:
-        cache.store(prefix, items, complete=complete)
-    return items
-
-
-def _fetch(kind: str, prefix: str, settings: Settings, transport: Any) -> tuple[Candidates, bool]:
-    """One request (one page), at most :data:`API_TIMEOUT` seconds, no retries.
-
-    Also says whether the list is complete: every name matching ``prefix`` is in it.
-    """
-    from daytona_cli.client import DaytonaClient
-    from daytona_cli.client.filters import SandboxFilter
-
-    with DaytonaClient(
-        api_url=settings.api_url,
-        api_key=settings.api_key,
-        organization_id=settings.organization_id,
-        transport=transport,
-        request_timeout=API_TIMEOUT,
-        max_attempts=1,
-    ) as client:
-        items: Candidates = []
-        if kind == "sandbox":
-            page = next(
-                iter(client.list_sandboxes(SandboxFilter(name=prefix or None), limit=LIMIT))
-            )
-            for sandbox in page:
-                name, ident = str(sandbox.get("name") or sandbox["id"]), str(sandbox["id"])
-                state = str(sandbox.get("state") or "")
-                items.append((name, state if name == ident else f"{state} {ident}".strip()))
-            # The client drops what the API's `_`/`%` wildcards matched: the page may be short.
-            complete = len(page) < LIMIT and "_" not in prefix and "%" not in prefix
-        else:
-            page = next(iter(client.list_snapshots(name=prefix or None, limit=LIMIT)))
-            # `name` matches anywhere in the name: keep prefixes only.
-            items += [
-                (str(snap["name"]), str(snap.get("state") or ""))
-                for snap in page
-                if str(snap.get("name", "")).lower().startswith(prefix.lower())
-            ]
-            complete = len(page) < LIMIT
-        return items, complete
-
-
-def _scope(kind: str, settings: Settings) -> str:
-    """What a cached list belongs to: the API, the organization and the key (hashed, never kept)."""
-    import hashlib
-
-    key_hash = hashlib.sha256(settings.api_key.encode()).hexdigest()
-    return f"{kind} {settings.api_url} {settings.organization_id or '-'} {key_hash}"
-
-
-def _cache_file(environ: Mapping[str, str]) -> Path | None:
-    """``$XDG_CACHE_HOME/daytona-cli/completion.json`` (``~/.cache`` by default); None: no cache."""
-    base, home = environ.get("XDG_CACHE_HOME", ""), environ.get("HOME", "")
-    if base and os.path.isabs(base):
-        root = Path(base)
-    elif home and os.path.isabs(home):
-        root = Path(home) / ".cache"
-    else:
-        return None
-    return root / PROG_NAME / "completion.json"
-
-
-class _Cache:
-    """Lists of names, each for a prefix and fresh for :data:`CACHE_TTL` seconds, in one JSON file.
-
-    A complete list (fewer than :data:`LIMIT` names) for ``de`` also answers ``dem``: the API
-    matches names case-insensitively, so everything matching ``dem`` is in it.
-    """
-
-    def __init__(self, path: Path, scope: str) -> None:
-        self.path = path
-        self.scope = scope
-        self.now = time.time()
-
-    def _entries(self) -> list[dict[str, Any]]:
-        import json
-
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return []
-        entries = data.get("entries") if isinstance(data, dict) else None
-        if not isinstance(entries, list):
-            return []
-        return [
-            entry
-            for entry in entries
-            if isinstance(entry, dict)
-            and isinstance(entry.get("at"), (int, float))
-            and 0 <= self.now - entry["at"] < CACHE_TTL
-        ]
-
-    def lookup(self, prefix: str) -> Candidates | None:
-        for entry in self._entries():
-            if entry.get("scope") != self.scope or not isinstance(entry.get("prefix"), str):
-                continue
-            exact = entry["prefix"] == prefix
-            covers = entry.get("complete") is True and prefix.lower().startswith(
-                entry["prefix"].lower()
-            )
-            if exact or covers:
-                try:
-                    return [(str(name), str(text)) for name, text in entry.get("items", [])]
-                except (TypeError, ValueError):
-                    return None
-        return None
-
-    def store(self, prefix: str, items: Candidates, *, complete: bool) -> None:
-        """Best effort: a cache that cannot be written only means asking the API next time."""
-        with suppress(OSError):
-            self._write(prefix, items, complete)
-
-    def _write(self, prefix: str, items: Candidates, complete: bool) -> None:
-        import json
-        import tempfile
-
-        entries = [
-            entry
-            for entry in self._entries()
-            if (entry.get("scope"), entry.get("prefix")) != (self.scope, prefix)
-        ]
-        entries.append(
-            {"scope": self.scope, "prefix": prefix, "at": self.now, "complete": complete,
-             "items": items}
-        )  # fmt: skip
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # Written aside and renamed, so that a completion running alongside never reads half.
-        fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".completion-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                json.dump({"entries": entries}, file)
-            os.replace(temp, self.path)
-        except BaseException:
-            os.unlink(temp)
-            raise
 
 
 # --- regenerating completions/ -----------------------------------------------------------------

@@ -5,6 +5,7 @@ Nothing here runs at import time; :func:`load_settings` is called once a command
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,17 +29,71 @@ class Settings:
     organization_id: str | None
     target: str | None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    file_warning: str | None = None
+    """Lines of the .env file that could not be read (they were skipped)."""
 
 
-def _read_env_file(path: Path) -> dict[str, str]:
+def _read_env_file(path: Path, shown: str) -> tuple[dict[str, str], str | None]:
+    """The file's values, and one warning naming the lines python-dotenv could not parse.
+
+    python-dotenv skips such a line and logs it through ``logging`` (which would print its own
+    unprefixed line, or nothing); the log records are caught here and worded once.
+    """
+    import logging
+
     # Imported here: python-dotenv is only needed by commands that talk to the API.
     from dotenv import dotenv_values
 
+    logger = logging.getLogger("dotenv.main")
+    caught = _Records()
+    logger.addHandler(caught)
+    propagate, logger.propagate = logger.propagate, False
     try:
         values = dotenv_values(path, encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise usage(f"cannot read env file {path}: {exc}") from None
-    return {key: value for key, value in values.items() if value is not None}
+    finally:
+        logger.removeHandler(caught)
+        logger.propagate = propagate
+    lines = [
+        str(record.args[0])
+        for record in caught.records
+        if isinstance(record.args, tuple) and record.args
+    ]
+    warning = None
+    if lines:
+        which = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(lines)}"
+        warning = f"{shown}, {which}: not KEY=VALUE, ignored"
+    return {key: value for key, value in values.items() if value is not None}, warning
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            self.records.append(record)
+
+
+def _env_file_values(cwd: Path, env_file: Path | None) -> tuple[dict[str, str], str | None]:
+    """The env file's values, and a warning about lines it could not read."""
+    if env_file is not None:
+        if env_file.is_dir():
+            raise usage(
+                f"--env-file {env_file} is a directory, not a file",
+                hint="name the file itself, e.g. --env-file ./ci.env",
+            )
+        if not env_file.is_file():
+            raise usage(
+                f"env file not found: {env_file}",
+                hint="check the path given to --env-file",
+            )
+        return _read_env_file(env_file, str(env_file))
+    if (cwd / ".env").is_file():
+        return _read_env_file(cwd / ".env", ".env")
+    return {}, None
 
 
 def load_settings(
@@ -47,17 +102,7 @@ def load_settings(
     env_file: Path | None = None,
 ) -> Settings:
     """Resolve settings: real environment > env file (--env-file, else ./.env only, no walking up)."""
-    if env_file is not None:
-        if not env_file.is_file():
-            raise usage(
-                f"env file not found: {env_file}",
-                hint="check the path given to --env-file",
-            )
-        file_values = _read_env_file(env_file)
-    elif (cwd / ".env").is_file():
-        file_values = _read_env_file(cwd / ".env")
-    else:
-        file_values = {}
+    file_values, file_warning = _env_file_values(cwd, env_file)
 
     def pick(name: str) -> tuple[str | None, bool]:
         """A value and whether it came from the file; blank counts as unset."""
@@ -102,6 +147,7 @@ def load_settings(
         organization_id=organization_id,
         target=target,
         max_attempts=max_attempts,
+        file_warning=file_warning,
     )
 
 

@@ -56,7 +56,7 @@ class AppContext:
         self.request_timeout: float | None = None
         self.own_failure_exit: int | None = None
         """Set by `sandbox exec`: its own failures exit 125, never passing for remote codes."""
-        self.output = Output(runtime.streams)
+        self.output = Output(runtime.streams, now=runtime.clock.now)
         self._settings: Settings | None = None
         self._client: DaytonaClient | None = None
 
@@ -79,12 +79,23 @@ class AppContext:
         env = self.runtime.environ
         return bool(env.get("CI") or env.get("DAYTONA_NO_INPUT"))
 
+    @property
+    def no_input_reason(self) -> str | None:
+        """Which variable turned prompting off (``CI is set``), for the refusal to say so."""
+        env = self.runtime.environ
+        for name in ("CI", "DAYTONA_NO_INPUT"):
+            if env.get(name):
+                return f"{name} is set"
+        return None
+
     def settings(self) -> Settings:
         if self._settings is None:
             from daytona_cli.config import load_settings
 
             self._settings = load_settings(self.runtime.environ, self.runtime.cwd, self.env_file)
             self.output.secret = self._settings.api_key
+            if self._settings.file_warning:
+                self.output.warn(self._settings.file_warning)
         return self._settings
 
     def client(self) -> DaytonaClient:

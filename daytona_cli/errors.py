@@ -36,6 +36,7 @@ class Reason(str, Enum):
     DEADLINE = "deadline"  # no complete answer within the call's deadline
     REDIRECT = "redirect"  # a 3xx, never followed with the key attached
     NOT_JSON = "not_json"  # a 2xx that is not JSON (a web page: the wrong DAYTONA_API_URL)
+    NOT_DAYTONA = "not_daytona"  # a 404 that is not the API's: a page, or no such route
     MALFORMED = "malformed"  # JSON of the wrong shape
     UNSAFE_PROXY = "unsafe_proxy"  # a toolbox proxy URL the key must not be sent to
     CREATE_UNKNOWN = "create_unknown"  # a create whose outcome cannot be known

@@ -15,8 +15,10 @@ _BY_REASON = {
     Reason.DEADLINE: "the API is slow or unreachable; try again, or raise --request-timeout",
     Reason.NETWORK: "check your network connection and DAYTONA_API_URL",
     Reason.PROXY: "check the proxy settings (HTTPS_PROXY, ALL_PROXY, NO_PROXY) and your network",
-    Reason.NOT_JSON: "check DAYTONA_API_URL points at the Daytona API; run with --debug to see it",
-    Reason.MALFORMED: "run with --debug to see the exchange; the API may have changed",
+    Reason.NOT_JSON: "check DAYTONA_API_URL points at the Daytona API",
+    Reason.NOT_DAYTONA: "check DAYTONA_API_URL: it should be the API's base URL, such as "
+    "https://app.daytona.io/api",
+    Reason.MALFORMED: "check DAYTONA_API_URL points at the Daytona API; the API may have changed",
     Reason.UNSAFE_PROXY: "only https (or loopback http) proxy URLs are used",
     Reason.EXEC_UNKNOWN: "check its effects before running it again",
 }
@@ -27,8 +29,23 @@ _BY_STATUS = {
 }
 
 
-def hint_for(err: CliError) -> str | None:
-    """The error's own hint if it has one, else advice from its data, else None."""
+# Where seeing the HTTP exchange helps; said only when --debug is not already on.
+_SHOW_EXCHANGE = frozenset({Reason.NOT_JSON, Reason.NOT_DAYTONA, Reason.MALFORMED})
+
+
+def hint_for(err: CliError, *, debug: bool = False) -> str | None:
+    """The error's own hint if it has one, else advice from its data, else None.
+
+    With ``debug`` off, a hint about an answer that makes no sense adds "run with --debug to
+    see the exchange"; with it on, the exchange is already on stderr above the error.
+    """
+    hint = _hint(err)
+    if hint and not debug and err.reason in _SHOW_EXCHANGE:
+        hint += " (run with --debug to see the exchange)"
+    return hint
+
+
+def _hint(err: CliError) -> str | None:
     if err.hint:
         return err.hint
     if err.reason is Reason.CREATE_UNKNOWN:

@@ -13,11 +13,13 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from daytona_cli.errors import CliError
 from daytona_cli.hints import hint_for
-from daytona_cli.render.columns import STATE_STYLES, Column
+from daytona_cli.render.columns import STATE_STYLES, Column, View
+from daytona_cli.render.fit import fit_columns, table_width
 from daytona_cli.render.text import inert
 from daytona_cli.streams import Streams
 from daytona_cli.types import JSONObject
@@ -31,8 +33,15 @@ class Output:
     json_mode: bool = False
     secret: str | None = field(default=None, repr=False)
     """The API key: never written to stderr, even when a server message echoes it."""
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc), repr=False)
+    """The wall clock, for relative times ("3 minutes ago"); a run's comes from its Clock."""
+    debugging: bool = False
+    """--debug is on: HTTP exchanges are on stderr, so hints do not suggest turning it on."""
     _console: Any = field(default=None, repr=False)
-    _progress_shown: bool = field(default=False, repr=False)
+    _live: Any = field(default=None, repr=False)
+    """The console a spinner is drawn on, while one shows: stderr lines go above it."""
+    _midline: bool = field(default=False, repr=False)
+    """stderr's cursor is after a prompt nobody answered with Enter (EOF, Ctrl-C)."""
 
     # --- stdout --------------------------------------------------------------------------------
 
@@ -108,33 +117,50 @@ class Output:
             stdout.flush()
         return count
 
+    def view(self) -> View:
+        """How cells are shown now: for a person or a pipe, and the time relative times use."""
+        return View(human=self.human, now=self.now())
+
     def table(self, columns: Sequence[Column], pages: Iterable[Sequence[JSONObject]]) -> int:
-        """A table on a terminal; one tab-separated record per line in a pipe, streamed."""
+        """A table on a terminal, fitted to its width; one tab-separated record per line in a
+        pipe, streamed page by page."""
+        view = self.view()
         if not self.human:
             return self.lines(
-                ("\t".join(inert(col.value(obj, False)) for col in columns) for obj in page)
+                ("\t".join(inert(col.value(obj, view)) for col in columns) for obj in page)
                 for page in pages
             )
+        rows = [[inert(col.value(obj, view)) for col in columns] for page in pages for obj in page]
+        if rows:
+            self._print_table(columns, rows)
+        return len(rows)
+
+    def _print_table(self, columns: Sequence[Column], rows: list[list[str]]) -> None:
+        """Only the columns that fit (``render/fit.py``); no cell wraps, a cut one ends in …."""
         from rich import box
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(box=box.SIMPLE_HEAD, highlight=False, pad_edge=False)
-        for col in columns:
-            table.add_column(col.heading, no_wrap=col.no_wrap, overflow="fold")
-        count = 0
-        for page in pages:
-            for obj in page:
-                cells = []
-                for col in columns:
-                    text = inert(col.value(obj, True))
-                    style = STATE_STYLES.get(text, "") if col.style == "state" else col.style or ""
-                    cells.append(Text(text, style=style))
-                table.add_row(*cells)
-                count += 1
-        if count:
-            self.console().print(table)
-        return count
+        console = self.console()
+        chosen = fit_columns(columns, rows, console.width)
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+        for index, width in chosen:
+            table.add_column(columns[index].heading, width=width, no_wrap=True, overflow="ellipsis")
+        for row in rows:
+            cells = []
+            for index, _width in chosen:
+                col, text = columns[index], row[index]
+                style = STATE_STYLES.get(text, "") if col.style == "state" else col.style or ""
+                cells.append(Text(text, style=style))
+            table.add_row(*cells)
+        # Wider than the terminal only when the columns never cut do not fit: the terminal then
+        # wraps the lines, and every ID stays whole (rich would squeeze them to fit otherwise).
+        needed, terminal = table_width([width for _index, width in chosen]), console.width
+        console.width = max(needed, terminal)
+        try:
+            console.print(table, crop=False)
+        finally:
+            console.width = terminal
 
     def details(self, title: str, rows: Sequence[tuple[str, str]]) -> None:
         """Key/value view of one object: a panel on a terminal, ``key<TAB>value`` lines piped."""
@@ -164,6 +190,17 @@ class Output:
         return text
 
     def _stderr(self, line: str) -> None:
+        """One line on stderr, always starting on a fresh line: printed above a spinner that
+        shows, and after a newline when a prompt was left unanswered."""
+        live = self._live
+        if live is not None:
+            from rich.text import Text
+
+            live.print(Text.from_ansi(line), soft_wrap=True)
+            return
+        if self._midline:
+            self._midline = False
+            line = "\n" + line
         self.streams.stderr.write(line + "\n")
         self.streams.stderr.flush()
 
@@ -171,6 +208,11 @@ class Output:
         """A message for the person running the command; never on stdout, silent under --json."""
         if not self.json_mode:
             self._stderr(self.redact(text))
+
+    def lines_to_stderr(self, lines: Iterable[str]) -> None:
+        """Text of the CLI's own (a usage line) on stderr, as it is; silent under --json."""
+        for line in lines:
+            self.info(inert(line))
 
     def success(self, text: str) -> None:
         """A done message; a green tick in front of it on a terminal."""
@@ -181,7 +223,7 @@ class Output:
 
     def error(self, err: CliError) -> None:
         """One line on stderr (JSON under --json), with the hint ``hints.py`` words for it."""
-        err.hint = hint_for(err)
+        err.hint = hint_for(err, debug=self.debugging)
         if self.json_mode:
             self._stderr(self.redact(json.dumps(err.to_json(), ensure_ascii=False)))
             return
@@ -204,7 +246,7 @@ class Output:
 
         One at a time: progress asked for while another shows (a bulk action's workers) is silent.
         """
-        if not self.streams.stderr_tty or self._progress_shown:
+        if not self.streams.stderr_tty or self._live is not None:
             yield lambda _text: None
             return
         from rich.console import Console
@@ -213,20 +255,24 @@ class Output:
         console = Console(
             file=self.streams.stderr, force_terminal=True, no_color=not self.streams.color
         )
-        self._progress_shown = True
         try:
             with console.status(Text(inert(text))) as status:
+                self._live = console
                 yield lambda new: status.update(Text(inert(new)))
         finally:
-            self._progress_shown = False
+            self._live = None
 
     def can_prompt(self, no_input: bool) -> bool:
         """True when a person can answer: stdin and stderr are terminals and no_input is off."""
         return self.streams.stdin_tty and self.streams.stderr_tty and not no_input
 
-    def confirm(self, question: str) -> bool:
-        """Ask on the terminal; the caller checks :meth:`can_prompt` first."""
-        self.streams.stderr.write(question + " [y/N]: ")
-        self.streams.stderr.flush()
+    def confirm(self, question: str, lines: Sequence[str] = ()) -> bool:
+        """Show ``lines`` (the CLI's own text, already inert), then ask on the terminal; the
+        caller checks :meth:`can_prompt` first."""
+        stderr = self.streams.stderr
+        stderr.write("".join(line + "\n" for line in lines) + question + " [y/N]: ")
+        stderr.flush()
+        self._midline = True
         answer = self.streams.stdin.readline()
+        self._midline = not answer.endswith("\n")  # EOF: the cursor is still after the question
         return answer.strip().lower() in ("y", "yes")

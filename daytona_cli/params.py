@@ -13,6 +13,34 @@ ORDERS = ("asc", "desc")
 MAX_IDENTIFIER_LENGTH = 255
 
 
+def natural_order(sort: str | None) -> str | None:
+    """The order a field reads best in: names A to Z; times and sizes newest or largest first.
+
+    None without ``--sort``: the API's own default then applies (``lastActivityAt`` descending).
+    """
+    if sort is None:
+        return None
+    return "asc" if sort == "name" else "desc"
+
+
+def check_output_flags(
+    *, json_output: bool, jsonl: bool = False, quiet: bool = False, fields: str | None = None
+) -> None:
+    """Output flags that contradict each other are a usage error, before any request."""
+    clashes = [
+        ("--json", "--jsonl", json_output and jsonl),
+        ("-q/--quiet", "--json", quiet and json_output),
+        ("-q/--quiet", "--jsonl", quiet and jsonl),
+        ("-q/--quiet", "--fields", quiet and fields is not None),
+    ]
+    for first, second, clash in clashes:
+        if clash:
+            raise usage(
+                f"{first} and {second} cannot be used together",
+                hint="choose one form of output",
+            )
+
+
 def parse_pairs(values: Sequence[str], what: str, option: str) -> dict[str, str]:
     """``KEY=VALUE`` options into a dict; the value may be empty and may contain ``=``."""
     pairs: dict[str, str] = {}
@@ -104,7 +132,8 @@ def check_fields(
     unknown = [field for field in fields if field not in valid]
     if not fields or unknown:
         raise usage(
-            f"unknown field(s) for {option}: {', '.join(unknown) or '(none given)'}",
+            f"unknown {'field' if len(unknown) == 1 else 'fields'} for {option}: "
+            + (", ".join(unknown) or "(none given)"),
             hint="valid fields: " + ", ".join(valid),
         )
     return fields

@@ -10,17 +10,18 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 UNDOCUMENTED = (
     ("typer.core", "TyperCommand"),
+    ("typer.core", "TyperGroup"),
     ("typer._completion_shared", "get_completion_script"),
     ("typer._completion_classes", "completion_init"),
     ("typer.completion", "shell_complete"),
 )
 """(module, name) of everything used here: the test checks each still exists."""
 
-__all__ = ["TyperCommand", "answer_completion", "completion_script"]
+__all__ = ["TyperCommand", "TyperGroup", "answer_completion", "completion_script"]
 
 
 def completion_script(prog_name: str, complete_var: str, shell: str) -> str:

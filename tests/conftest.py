@@ -106,6 +106,7 @@ class Cli:
         stdin: str = "",
         env: Mapping[str, str | None] | None = None,
         clock: Clock | None = None,
+        width: int = 120,
     ) -> Result:
         environ = dict(self.env)
         for key, value in (env or {}).items():
@@ -121,7 +122,7 @@ class Cli:
             stdout_tty=tty,
             stderr_tty=tty,
             stdin_tty=tty,
-            width=120,
+            width=width,
             color=not environ.get("NO_COLOR"),
         )
         runtime = Runtime(

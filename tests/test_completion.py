@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from daytona_cli import completion
+from daytona_cli import completion, completion_names
 from daytona_cli.params import SORT_FIELDS
 from daytona_cli.states import LISTABLE_STATES
 from tests.conftest import API_KEY, Cli, Result, run_installed
@@ -215,7 +215,7 @@ def test_an_expired_cache_or_another_key_asks_again(
     path = cache_file(tmp_path)
     data = json.loads(path.read_text())
     for entry in data["entries"]:
-        entry["at"] = time.time() - completion.CACHE_TTL - 1
+        entry["at"] = time.time() - completion_names.CACHE_TTL - 1
     path.write_text(json.dumps(data))
     fake.add_sandbox("beta")
     result = complete(cli, "daytona-cli sandbox get ", tmp_path)

@@ -640,9 +640,11 @@ def test_a_bulk_action_on_a_terminal_shows_the_count_and_targets_and_asks_once(
     result = cli("sandbox", verb, "-l", "team=ci", tty=True, stdin="y\n")
     assert result.exit_code == 0, result
     assert result.stderr.count("[y/N]") == 1
-    assert f"{verb.capitalize()} 2 sandbox(es): " in result.stderr
-    assert f"a ({a['id']})" in result.stderr and f"b ({b['id']})" in result.stderr
-    assert "c (" not in result.stderr.split("[y/N]")[0]
+    # One target per line: name, ID, state (issue 10).
+    assert f"{verb.capitalize()} 2 sandboxes:\n" in result.stderr
+    assert f"\n  a  {a['id']}  started\n" in result.stderr
+    assert f"\n  b  {b['id']}  started\n" in result.stderr
+    assert "  c  " not in result.stderr.split("[y/N]")[0]
     done = deleted(fake) if verb == "delete" else posted(fake, "stop")
     assert done == sorted([a["id"], b["id"]])
     assert fake.sandbox("c")["state"] == "started"  # type: ignore[index]
@@ -717,7 +719,7 @@ def test_dry_run_prints_what_would_be_done_and_sends_no_mutating_request(
     result = cli("sandbox", verb, "-l", "team=ci", "--dry-run")
     assert result.exit_code == 0, result
     assert rows(result.stdout) == [f"a\t{a['id']}\twould {verb}", f"b\t{b['id']}\twould {verb}"]
-    assert result.stderr == f"Dry run: would {verb} 2 sandbox(es); nothing was changed.\n"
+    assert result.stderr == f"Dry run: would {verb} 2 sandboxes; nothing was changed.\n"
     assert mutations(fake) == []
     only_listings(fake)
     assert (fake.sandbox("a"), fake.sandbox("b")) == (a, b)
@@ -729,11 +731,12 @@ def test_dry_run_under_json_prints_the_targets_and_sends_no_mutating_request(
     a = fake.add_sandbox("a", labels={"team": "ci"})
     b = fake.add_sandbox("b", labels={"team": "ci"})
     result = cli("sandbox", "delete", "x-named", "-l", "team=ci", "--dry-run", "--json")
-    assert (result.exit_code, result.stderr) == (0, "")
+    # A dry run looks named targets up: a missing one is not found (issue 10).
+    assert result.exit_code == 3, result
+    assert json.loads(result.stderr)["error"]["code"] == "not_found"
     records = sorted(result.json(), key=lambda r: r["id"])
     expected = [{"id": a["id"], "name": "a"}, {"id": b["id"], "name": "b"}]
-    assert [r for r in records if r["id"] != "x-named"] == sorted(expected, key=lambda r: r["id"])
-    assert any(r["id"] == "x-named" or r.get("name") == "x-named" for r in records)
+    assert records == sorted(expected, key=lambda r: r["id"])
     assert mutations(fake) == []
 
 

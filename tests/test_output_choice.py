@@ -112,7 +112,7 @@ def test_list_fields_choose_the_columns_of_the_table_on_a_terminal(
     result = cli("sandbox", "list", "--fields", "name,state,cpu", tty=True)
     assert (result.exit_code, result.stderr) == (0, "")
     header, *body = table_lines(result.stdout)
-    assert header == ["name", "state", "cpu"]
+    assert header == ["NAME", "STATE", "CPU"]  # the default table's headings (issue 10)
     assert sorted(body) == [
         ["alpha", "started", "2"],
         ["beta", "stopped", "4"],
@@ -175,7 +175,8 @@ def test_get_fields_choose_the_rows_on_a_terminal(cli: Cli, fake: FakeDaytona) -
     result = cli("sandbox", "get", "s", "--fields", "state,cpu,id", tty=True)
     assert (result.exit_code, result.stderr) == (0, "")
     shown = plain(result.stdout)
-    for key, value in (("state", "stopped"), ("cpu", "3"), ("id", box["id"])):
+    # The detail view's own headings (issue 10: the same with and without --fields).
+    for key, value in (("State", "stopped"), ("CPU", "3"), ("ID", box["id"])):
         assert re.search(rf"{key}\s+{re.escape(value)}", shown), shown
     for default_row in ("Snapshot", "Region", "Memory", "Auto-stop"):
         assert default_row not in shown
@@ -224,7 +225,7 @@ def test_snapshot_list_fields_choose_the_columns_on_a_terminal(
 ) -> None:
     result = cli("snapshot", "list", "--fields", "name,size", "--name", "py", tty=True)
     assert (result.exit_code, result.stderr) == (0, "")
-    assert table_lines(result.stdout) == [["name", "size"], ["py:3.12", "1.5"]]
+    assert table_lines(result.stdout) == [["NAME", "SIZE", "(GB)"], ["py:3.12", "1.5"]]
 
 
 def test_snapshot_list_fields_choose_the_keys_under_json_and_jsonl(

@@ -44,7 +44,8 @@ def last_answer(fake: FakeDaytona) -> Any:
 
 def one_line_error(result: Result) -> str:
     assert "Traceback" not in result.stderr, result
-    lines = result.stderr.splitlines()
+    # A usage error found by the parser shows the usage line first (issue 10).
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("Usage: ")]
     assert len(lines) == 1, result
     assert lines[0].startswith("error: "), result
     return lines[0]

@@ -19,7 +19,17 @@ from tests.fake_daytona import FakeDaytona
 
 NOT_FOUND_HINT = "list sandboxes with `daytona-cli sandbox list`"
 REFUSAL = "error: refusing to delete without confirmation: no terminal to ask on; pass --yes"
-PROMPT = "Delete {count} sandbox(es): {names}? This cannot be undone. [y/N]: "
+# The targets are looked up and listed one per line: name, ID, state (issue 10).
+PROMPT = "Delete {count}:\n{lines}Delete {them}? This cannot be undone. [y/N]: "
+
+
+def prompt(*sandboxes: dict[str, Any]) -> str:
+    width = max(len(s["name"]) for s in sandboxes)
+    return PROMPT.format(
+        count=f"{len(sandboxes)} sandbox" + ("es" if len(sandboxes) > 1 else ""),
+        lines="".join(f"  {s['name']:<{width}}  {s['id']}  {s['state']}\n" for s in sandboxes),
+        them="them" if len(sandboxes) > 1 else "it",
+    )
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -558,9 +568,9 @@ def test_on_a_terminal_delete_asks_and_an_answer_of_yes_deletes(
 ) -> None:
     sandbox = fake.add_sandbox("s")
     result = cli("sandbox", "delete", "s", tty=True, stdin=answer)
-    assert sent(fake) == [delete("s")]
+    assert sent(fake) == [get("s"), delete(sandbox["id"])]
     assert (result.exit_code, result.stdout) == (0, "")
-    assert result.stderr.startswith(PROMPT.format(count=1, names="s"))
+    assert result.stderr.startswith(prompt(sandbox))
     assert f"Deleted sandbox s ({sandbox['id']})\n" in result.stderr
     assert (fake.sandbox("s") or {}).get("state") in (None, "destroying")
 
@@ -572,9 +582,9 @@ def test_on_a_terminal_any_other_answer_deletes_nothing_and_fails(
     a = fake.add_sandbox("a")
     b = fake.add_sandbox("b")
     result = cli("sandbox", "delete", "a", "b", tty=True, stdin=answer)
-    assert fake.requests == []
+    assert sent(fake) == [get("a"), get("b")]
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr.startswith(PROMPT.format(count=2, names="a, b"))
+    assert result.stderr.startswith(prompt(a, b))
     assert "cancelled; nothing was deleted" in result.stderr
     assert result.stderr.endswith("\n")
     assert (fake.sandbox("a"), fake.sandbox("b")) == (a, b)

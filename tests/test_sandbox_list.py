@@ -74,7 +74,8 @@ def colour_codes(text: str) -> list[str]:
 def one_line_error(result: Result) -> str:
     """The single `error: ...` line a failure prints; no traceback."""
     assert "Traceback" not in result.stderr, result
-    lines = result.stderr.splitlines()
+    # A usage error found by the parser shows the usage line first (issue 10).
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("Usage: ")]
     assert len(lines) == 1, result
     assert lines[0].startswith("error: "), result
     return lines[0]
@@ -519,17 +520,17 @@ def test_on_a_terminal_the_list_is_a_table_with_headers_units_and_relative_times
 ) -> None:
     when = stamp(datetime.now(timezone.utc) - timedelta(minutes=10, seconds=5))
     box = fake.add_sandbox("web", cpu=2, memory=4, disk=10, target="eu", lastActivityAt=when)
-    result = cli("sandbox", "list", tty=True)
+    result = cli("sandbox", "list", tty=True, width=200)  # wide enough for every column
     assert (result.exit_code, result.stderr) == (0, "")
     text = plain(result.stdout)
     header = next(line for line in text.splitlines() if "NAME" in line)
     assert header.split() == [
-        "NAME", "ID", "STATE", "SNAPSHOT", "CPU", "MEMORY", "DISK", "REGION", "LAST", "ACTIVITY",
+        "NAME", "ID", "STATE", "SNAPSHOT", "CPU", "MEMORY", "(GiB)", "DISK", "(GiB)", "REGION",
+        "LAST", "ACTIVITY",
     ]  # fmt: skip
     row = next(line for line in text.splitlines() if box["id"] in line)
     assert row.split()[:3] == ["web", box["id"], "started"]
-    assert "4 GiB" in row
-    assert "10 GiB" in row
+    assert row.split()[4:7] == ["2", "4", "10"]  # the unit is in the heading (issue 10)
     assert "10 minutes ago" in row
     assert when[:10] not in text  # no ISO timestamps for people
     assert colour_codes(result.stdout)  # states are coloured

@@ -590,7 +590,8 @@ def parse_or_usage(result: Result, fake: FakeDaytona, *, usage_code: int = 2) ->
     assert "Traceback" not in result.stderr, result
     assert result.exit_code in (0, usage_code), result
     if result.exit_code == usage_code:
-        line = one_line(result.stderr)
+        # The parser's own errors come after the usage line (issue 10).
+        line = one_line(re.sub(r"^Usage: .*\n", "", result.stderr))
         assert line.startswith("error: "), result
         assert fake.requests == [], result
 
@@ -719,6 +720,6 @@ def test_the_documented_bad_values_get_a_clear_message(args: tuple[str, ...], wo
     fake = make_fake(api_key=API_KEY)
     result = make_cli(fake)(*args)
     assert result.exit_code == 2, result
-    line = one_line(result.stderr)
+    line = one_line(re.sub(r"^Usage: .*\n", "", result.stderr))  # after the usage (issue 10)
     assert words in line, line
     assert fake.requests == []

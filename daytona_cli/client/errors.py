@@ -6,6 +6,7 @@ The server's message is kept whole; the category decides the exit code (errors.p
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -62,9 +63,41 @@ def _category(status: int, message: str) -> Category:
     return Category.OTHER
 
 
+# Nest (Daytona's server) answers a route it does not have with "Cannot GET /path".
+_NO_ROUTE = re.compile(r"^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /")
+
+
+def _not_daytona(response: httpx.Response, body: JSONObject | None) -> CliError | None:
+    """A 404/405 that is not about a sandbox: a web page, another server's JSON, or a route the
+    API does not have. Whatever the command asked for, the URL is wrong (reason NOT_DAYTONA)."""
+    status = response.status_code
+    if status not in (404, 405):
+        return None
+    try:
+        request = response.request
+    except RuntimeError:  # a response built by hand, in a test
+        request = None
+    host = request.url.host if request is not None else None
+    where = f"the server at {host}" if host else "the server"
+    if body is None:
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        message = f"{where} answered {status} with a {kind} page, not the Daytona API's JSON"
+    elif not ("statusCode" in body and "message" in body):
+        message = f"{where} answered {status} with JSON that is not the Daytona API's"
+    elif isinstance(body.get("message"), str) and _NO_ROUTE.match(body["message"]):
+        route = f"{request.method} {request.url.path}" if request is not None else "it"
+        message = f"{where} has no API route {route} ({status})"
+    else:
+        return None
+    return CliError(Category.OTHER, message, status=status, reason=Reason.NOT_DAYTONA, host=host)
+
+
 def error_from_response(response: httpx.Response, subject: str | None = None) -> CliError:
     """Map an HTTP error answer to a category; the message is the server's own, kept whole."""
     body = _error_body(response)
+    wrong_url = _not_daytona(response, body)
+    if wrong_url is not None:
+        return wrong_url
     message = _error_message(response, body)
     status = response.status_code
     text = (body or {}).get("code"), (body or {}).get("source")

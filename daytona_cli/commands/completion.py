@@ -24,8 +24,11 @@ def completion(
 ) -> None:
     """Print the completion script for bash, zsh or fish.
 
-    Example: daytona-cli completion fish > ~/.config/fish/completions/daytona-cli.fish
-    (the README says where bash and zsh look).
+    The README says where each shell looks for it.
+
+    \b
+    Example:
+      daytona-cli completion fish > ~/.config/fish/completions/daytona-cli.fish
     """
     chosen = shell.strip().lower()
     if chosen not in SHELLS:

@@ -23,7 +23,7 @@ def show_listing(
     """Write a list in the chosen form, streaming page by page; an empty list is not an error."""
     if fields is not None:
         pages = ([project(item, fields) for item in page] for page in pages)
-        columns = fields_columns(fields)
+        columns = fields_columns(fields, columns)
     if json_output:
         out.json_stream(pages)
         return

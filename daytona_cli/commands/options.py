@@ -7,7 +7,9 @@ from typing import Annotated
 import typer
 
 from daytona_cli.bulk import Selector
-from daytona_cli.completion import choices, sandbox_names
+from daytona_cli.commands.base import at_least
+from daytona_cli.completion import choices
+from daytona_cli.completion_names import sandbox_names
 from daytona_cli.params import check_states, parse_duration, parse_pairs
 from daytona_cli.states import LISTABLE_STATES
 
@@ -33,9 +35,10 @@ TimeoutOption = Annotated[
     float,
     typer.Option(
         "--timeout",
-        min=0,
         metavar="SECONDS",
-        help="Give up waiting after SECONDS (exit 124); 0 waits for ever.",
+        callback=at_least(0),
+        show_default=False,
+        help="Give up waiting after SECONDS (exit 124); default 180, 0 waits for ever.",
     ),
 ]
 NoWaitOption = Annotated[
@@ -104,12 +107,21 @@ DryRunOption = Annotated[
 MaxOption = Annotated[
     int | None,
     typer.Option(
-        "--max", min=0, metavar="N", help="Refuse if the selectors match more than N sandboxes."
+        "--max",
+        metavar="N",
+        callback=at_least(0),
+        help="Refuse if the selectors match more than N sandboxes.",
     ),
 ]
 ParallelOption = Annotated[
     int,
-    typer.Option("--parallel", min=1, max=64, metavar="N", help="At most N requests at once."),
+    typer.Option(
+        "--parallel",
+        metavar="N",
+        callback=at_least(1, 64),
+        show_default=False,
+        help="At most N requests at once (1 to 64, default 8).",
+    ),
 ]
 
 

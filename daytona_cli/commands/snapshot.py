@@ -7,19 +7,21 @@ from typing import Annotated
 
 import typer
 
+from daytona_cli.commands.base import Command, at_least, group_with_aliases, help_when_no_command
 from daytona_cli.commands.listing import show_listing
 from daytona_cli.commands.options import FieldsOption, JsonlOption, JsonOption
-from daytona_cli.completion import snapshot_names
+from daytona_cli.completion_names import snapshot_names
 from daytona_cli.context import AppContext
 from daytona_cli.fields import SNAPSHOT_FIELDS
-from daytona_cli.params import check_fields
+from daytona_cli.params import check_fields, check_output_flags
 from daytona_cli.render.snapshot import SNAPSHOT_COLUMNS
 
 app = typer.Typer(
     help="List the snapshots sandboxes are created from.",
-    no_args_is_help=True,
+    cls=group_with_aliases({"ls": "list"}),
     rich_markup_mode=None,
 )
+app.callback(invoke_without_command=True)(help_when_no_command)
 
 
 @dataclass
@@ -38,7 +40,7 @@ def run_list(app: AppContext, opts: SnapshotListOptions) -> None:
                  json_output=opts.json_output, jsonl=opts.jsonl)  # fmt: skip
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_snapshots(
     ctx: typer.Context,
     name: Annotated[
@@ -49,13 +51,24 @@ def list_snapshots(
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", min=1, metavar="N", help="At most N snapshots (default: all)."),
+        typer.Option(
+            "--limit", metavar="N", callback=at_least(1), help="At most N snapshots (default: all)."
+        ),
     ] = None,
     fields: FieldsOption = None,
     json_output: JsonOption = False,
     jsonl: JsonlOption = False,
 ) -> None:
-    """List snapshots, following every page. Example: daytona-cli snapshot list --name python"""
+    """List snapshots, following every page.
+
+    Columns that do not fit the terminal are left out, least useful first: disk, memory,
+    CPU, created, then size. Names and states are always shown whole.
+
+    \b
+    Example:
+      daytona-cli snapshot list --name python
+    """
     app = AppContext.of(ctx, json_mode=json_output or jsonl)
+    check_output_flags(json_output=json_output, jsonl=jsonl)
     chosen = check_fields(fields, SNAPSHOT_FIELDS)
     run_list(app, SnapshotListOptions(name, limit, chosen, json_output, jsonl))

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from daytona_cli.render.columns import Column, field_column, time_column
-from daytona_cli.render.text import iso_utc, quantity, scalar, when
+from daytona_cli.render.columns import (
+    Column,
+    View,
+    amount_column,
+    field_column,
+    field_text,
+    heading_for,
+    time_column,
+)
+from daytona_cli.render.text import inert, iso_utc, quantity, scalar, when
 from daytona_cli.types import JSONObject
 
 
@@ -23,26 +32,25 @@ def state_of(sandbox: JSONObject) -> str:
     return str(sandbox.get("state") or "unknown")
 
 
-def _gib(key: str) -> Column:
-    return Column(key.upper(), lambda obj, human: quantity(obj.get(key), "GiB", human))
-
-
 LIST_COLUMNS = (
-    field_column("NAME", "name", no_wrap=True),
-    field_column("ID", "id", no_wrap=True),
-    field_column("STATE", "state", style="state", no_wrap=True),
-    field_column("SNAPSHOT", "snapshot"),
-    field_column("CPU", "cpu"),
-    _gib("memory"),
-    _gib("disk"),
-    field_column("REGION", "target"),
-    time_column("LAST ACTIVITY", "lastActivityAt"),
+    field_column("NAME", "name"),
+    field_column("ID", "id"),
+    field_column("STATE", "state", style="state"),
+    field_column("SNAPSHOT", "snapshot", priority=1, min_width=12),
+    field_column("CPU", "cpu", priority=2),
+    amount_column("MEMORY", "memory", "GiB", priority=3),
+    amount_column("DISK", "disk", "GiB", priority=4),
+    field_column("REGION", "target", priority=6),
+    time_column("LAST ACTIVITY", "lastActivityAt", priority=5),
 )
+"""Name, ID and state always, whole; when the terminal is too narrow, region goes first, then
+last activity, disk, memory, CPU, and snapshot, which is shortened with … before it goes (the
+order ``sandbox list --help`` documents)."""
 
 OUTCOME_COLUMNS = (
-    Column("NAME", lambda row, _human: str(row.get("name") or "")),
-    Column("ID", lambda row, _human: str(row.get("id") or "")),
-    Column("RESULT", lambda row, _human: str(row.get("result") or "")),
+    Column("NAME", lambda row, _view: str(row.get("name") or "")),
+    Column("ID", lambda row, _view: str(row.get("id") or "")),
+    Column("RESULT", lambda row, _view: str(row.get("result") or ""), min_width=20),
 )
 """A bulk action's report: one row per target, ``result`` saying what happened to it."""
 
@@ -59,6 +67,15 @@ def _volume(volume: object) -> str:
         return scalar(volume)
     shown = f"{volume.get('volumeId', '')}:{volume.get('mountPath', '')}"
     return shown + (f" (subpath {volume['subpath']})" if volume.get("subpath") else "")
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of text as lines with the columns lined up, every string made inert."""
+    cells = [[inert(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))] if cells else []
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
 
 
 def _interval(sandbox: JSONObject, key: str, off: int) -> str:
@@ -94,7 +111,7 @@ def destroyed_by(sandbox: JSONObject) -> str:
     return "destroyed"
 
 
-def detail_rows(sandbox: JSONObject, human: bool) -> list[tuple[str, str]]:
+def detail_rows(sandbox: JSONObject, view: View) -> list[tuple[str, str]]:
     """The ``sandbox get`` view: (heading, text) rows; environment values are never shown."""
     rows = [
         ("ID", str(sandbox.get("id", ""))),
@@ -111,8 +128,8 @@ def detail_rows(sandbox: JSONObject, human: bool) -> list[tuple[str, str]]:
     rows += [
         ("Snapshot", str(sandbox.get("snapshot") or "")),
         ("CPU", scalar(sandbox.get("cpu"))),
-        ("Memory", quantity(sandbox.get("memory"), "GiB", True)),
-        ("Disk", quantity(sandbox.get("disk"), "GiB", True)),
+        ("Memory", quantity(sandbox.get("memory"), "GiB")),
+        ("Disk", quantity(sandbox.get("disk"), "GiB")),
         ("GPU", scalar(sandbox.get("gpu"))),
         ("Class", str(sandbox.get("sandboxClass") or "")),
         ("Spot", "yes" if sandbox.get("spot") else "no"),
@@ -133,9 +150,38 @@ def detail_rows(sandbox: JSONObject, human: bool) -> list[tuple[str, str]]:
         ("Auto-delete", _interval(sandbox, "autoDeleteInterval", -1)),
     ]
     if sandbox.get("autoDestroyAt"):
-        rows.append(("Destroyed at (TTL)", when(sandbox["autoDestroyAt"], human)))
+        rows.append(("Destroyed at (TTL)", when(sandbox["autoDestroyAt"], view.human, view.now)))
     for heading, key in (("Created", "createdAt"), ("Last activity", "lastActivityAt")):
         value = sandbox.get(key)
         if value:
-            rows.append((heading, when(value, human)))
+            rows.append((heading, when(value, view.human, view.now)))
+    return rows
+
+
+_DETAIL_HEADINGS = {
+    "id": "ID",
+    "cpu": "CPU",
+    "gpu": "GPU",
+    "target": "Region",
+    "lastActivityAt": "Last activity",
+}
+
+
+def field_rows(sandbox: JSONObject, fields: Sequence[str], view: View) -> list[tuple[str, str]]:
+    """``sandbox get --fields`` for a person: headings, units and times as in
+    :func:`detail_rows` (a pipe keeps the API's field names and ISO times instead)."""
+    rows = []
+    for key in fields:
+        value = sandbox.get(key)
+        if not view.human:
+            rows.append((key, field_text(sandbox, key)))
+            continue
+        heading = _DETAIL_HEADINGS.get(key) or heading_for(key).capitalize()
+        if key.endswith("At") and value:
+            text = when(value, True, view.now)
+        elif key in ("memory", "disk"):
+            text = quantity(value, "GiB")
+        else:
+            text = scalar(value)
+        rows.append((heading, text))
     return rows

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from daytona_cli.render.columns import Column, field_column, time_column
-from daytona_cli.render.text import quantity
-
-
-def _amount(heading: str, key: str, unit: str, decimals: int | None = None) -> Column:
-    return Column(
-        heading, lambda obj, human: quantity(obj.get(key), unit, human, decimals=decimals)
-    )
-
+from daytona_cli.render.columns import amount_column, field_column, time_column
 
 SNAPSHOT_COLUMNS = (
-    field_column("NAME", "name", no_wrap=True),
+    field_column("NAME", "name"),
     field_column("STATE", "state", style="state"),
-    _amount("SIZE", "size", "GB", decimals=2),  # the API gives a snapshot's size in GB
-    _amount("CPU", "cpu", ""),
-    _amount("MEMORY", "mem", "GiB"),
-    _amount("DISK", "disk", "GiB"),
-    time_column("CREATED", "createdAt"),
+    amount_column("SIZE", "size", "GB", priority=1),  # the API gives a snapshot's size in GB
+    field_column("CPU", "cpu", priority=3),
+    amount_column("MEMORY", "mem", "GiB", priority=4),
+    amount_column("DISK", "disk", "GiB", priority=5),
+    time_column("CREATED", "createdAt", priority=2),
 )
+"""Name and state always; when the terminal is too narrow, disk goes first, then memory, CPU,
+created and size (the order ``snapshot list --help`` documents)."""

@@ -36,15 +36,16 @@ def scalar(value: object) -> str:
     return str(value)
 
 
-def quantity(value: object, unit: str, human: bool, *, decimals: int | None = None) -> str:
-    """A number with its unit for people (``4 GiB``), the bare number in a pipe (``4``).
+def quantity(value: object, unit: str = "") -> str:
+    """A number as text (``4``, ``0.9``), followed by its unit when one is given (``4 GiB``).
 
-    The API gives memory and disk in GiB and a snapshot's size in GB (NOTES.md, Snapshots).
+    One unit per quantity everywhere: the API gives memory and disk in GiB and a snapshot's
+    size in GB (NOTES.md, Snapshots); tables name the unit in the heading, details after the
+    number, pipes and JSON give the bare number.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return scalar(value)
-    text = f"{value:.{decimals}f}" if human and decimals is not None else f"{value:g}"
-    return f"{text} {unit}" if human and unit else text
+    return f"{value:g} {unit}" if unit else f"{value:g}"
 
 
 def iso_utc(value: object) -> str:
@@ -77,6 +78,24 @@ def relative_time(value: object, now: datetime | None = None) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def when(value: object, human: bool) -> str:
+def when(value: object, human: bool, now: datetime | None = None) -> str:
     """A time in a detail view: relative and exact for people, ISO-8601 UTC in a pipe."""
-    return f"{relative_time(value)} ({iso_utc(value)})" if human else iso_utc(value)
+    return f"{relative_time(value, now)} ({iso_utc(value)})" if human else iso_utc(value)
+
+
+def duration(seconds: float) -> str:
+    """A length of time, rounded for reading: ``0.3 s``, ``2 s``, ``180 s``, ``12 min``, ``1 h 5 min``."""
+    if seconds < 10:
+        return f"{round(seconds, 1):g} s"
+    if seconds < 600:
+        return f"{round(seconds)} s"
+    if seconds < 3600:
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes} min" + (f" {rest} s" if rest else "")
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h" + (f" {minutes} min" if minutes else "")
+
+
+def count(number: int, singular: str, plural: str | None = None) -> str:
+    """``1 sandbox``, ``3 sandboxes``, ``0 sandboxes``."""
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"

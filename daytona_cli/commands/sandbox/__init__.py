@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import typer
 
+from daytona_cli.commands.base import Command, group_with_aliases, help_when_no_command
 from daytona_cli.commands.sandbox import create, delete, get, lifecycle, wait
 from daytona_cli.commands.sandbox import exec as exec_module
 from daytona_cli.commands.sandbox import list as list_module
 
+ALIASES = {"ls": "list", "rm": "delete"}
+
 app = typer.Typer(
-    help="List, create, inspect, delete, start, stop and run commands in sandboxes.",
-    no_args_is_help=True,
+    help="Manage sandboxes and run commands in them.",
+    cls=group_with_aliases(ALIASES),
     rich_markup_mode=None,
 )
-app.command("list")(list_module.list_sandboxes)
-app.command("create")(create.create)
-app.command("get")(get.get)
-app.command("delete")(delete.delete)
-app.command("start")(lifecycle.start)
-app.command("stop")(lifecycle.stop)
-app.command("wait")(wait.wait)
+app.callback(invoke_without_command=True)(help_when_no_command)
+app.command("list", cls=Command)(list_module.list_sandboxes)
+app.command("create", cls=Command)(create.create)
+app.command("get", cls=Command)(get.get)
+app.command("delete", cls=Command)(delete.delete)
+app.command("start", cls=Command)(lifecycle.start)
+app.command("stop", cls=Command)(lifecycle.stop)
+app.command("wait", cls=Command)(wait.wait)
 app.command("exec", cls=exec_module.ExecCommand)(exec_module.exec_)

@@ -19,18 +19,24 @@ from daytona_cli.bulk import (
     Outcome,
     Selector,
     Target,
+    may_repeat,
+    resolve,
     run_all,
     select,
+    unique,
 )
-from daytona_cli.commands.listing import no_results
 from daytona_cli.context import AppContext
-from daytona_cli.errors import Category, CliError, usage
+from daytona_cli.errors import EXIT_CODES, Category, CliError, usage
 from daytona_cli.params import check_identifier
-from daytona_cli.render.sandbox import OUTCOME_COLUMNS, describe
+from daytona_cli.render.sandbox import OUTCOME_COLUMNS, aligned, describe
+from daytona_cli.render.text import count
 from daytona_cli.states import STOP_GOALS
 from daytona_cli.types import JSONObject
 
 Action = Callable[[Target], JSONObject | None]
+
+SHOWN = 20
+"""Targets listed in a confirmation; the rest are counted ("…and 5 more")."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class BulkOptions:
     max_count: int | None = None
     parallel: int = DEFAULT_PARALLEL
     json_output: bool = False
+    ignore_not_found: bool = False
 
 
 def run_bulk(app: AppContext, verb: Verb, opts: BulkOptions, action: Action) -> None:
@@ -61,7 +68,7 @@ def run_bulk(app: AppContext, verb: Verb, opts: BulkOptions, action: Action) -> 
     Named targets alone keep the plain contract (JSON: the API's objects). With selectors the
     report is one outcome per sandbox (JSON: ``{"id", "name", "ok", "error"}``).
     """
-    named = [check_identifier(name) for name in opts.names]
+    named = unique([check_identifier(name) for name in opts.names])
     if not named and not opts.selector.active:
         raise usage(
             f"nothing to {verb.name}: give sandbox names or IDs, or select them with "
@@ -69,8 +76,12 @@ def run_bulk(app: AppContext, verb: Verb, opts: BulkOptions, action: Action) -> 
         )
     targets = select(app.client(), named, opts.selector, opts.max_count)
     out = app.output
+    asks = verb.confirm and not opts.yes and out.can_prompt(app.no_input)
+    if opts.dry_run or asks or may_repeat(named):
+        # Names become IDs (shown, and acted on), and a name given with its ID counts once.
+        targets = resolve(app.client(), targets)
     if not targets:
-        no_results(out, "sandboxes matched")
+        out.info("No sandboxes matched.")
         if opts.json_output:
             out.json([])
         return
@@ -93,29 +104,51 @@ def run_bulk(app: AppContext, verb: Verb, opts: BulkOptions, action: Action) -> 
 
 
 def _show_dry_run(app: AppContext, verb: Verb, opts: BulkOptions, targets: list[Target]) -> None:
+    """What would be done, every line with the ID; a missing named target is not found (exit 3,
+    or a note with ``ignore_not_found``)."""
     out = app.output
+    found = [t for t in targets if not t.missing]
+    missing = [t for t in targets if t.missing]
     if opts.json_output:
-        out.json([{"id": t.ident or t.key, "name": t.name} for t in targets])
-        return
-    rows = [{"name": t.name or t.key, "id": t.ident or "", "result": f"would {verb.name}"}
-            for t in targets]  # fmt: skip
-    out.table(OUTCOME_COLUMNS, [rows])
-    out.info(f"Dry run: would {verb.name} {len(targets)} sandbox(es); nothing was changed.")
+        out.json([{"id": t.ident or t.key, "name": t.name} for t in found])
+    else:
+        rows = [{"name": t.name or t.key, "id": t.ident or "", "result": f"would {verb.name}"}
+                for t in found]  # fmt: skip
+        out.table(OUTCOME_COLUMNS, [rows])
+        out.info(
+            f"Dry run: would {verb.name} {count(len(found), 'sandbox', 'sandboxes')}; "
+            "nothing was changed."
+        )
+    for target in missing:
+        if opts.ignore_not_found:
+            out.info(f"Sandbox {target.key} not found; nothing to {verb.name}")
+            continue
+        out.error(CliError(Category.NOT_FOUND, f"Sandbox with ID or name {target.key} not found"))
+    if missing and not opts.ignore_not_found:
+        raise typer.Exit(EXIT_CODES[Category.NOT_FOUND])
 
 
 def _confirm(app: AppContext, verb: Verb, targets: list[Target]) -> None:
+    """Ask once, listing the targets one per line (name, ID, state), at most :data:`SHOWN`."""
     out = app.output
     if not out.can_prompt(app.no_input):
+        why = f"{app.no_input_reason}, so it never prompts" if app.no_input_reason else None
         raise usage(
-            f"refusing to {verb.name} without confirmation: no terminal to ask on",
+            f"refusing to {verb.name} without confirmation: {why or 'no terminal to ask on'}",
             hint=f"pass --yes to {verb.name} non-interactively (or --dry-run to see the targets)",
         )
-    shown = ", ".join(t.label() for t in targets[:20])
-    more = f" and {len(targets) - 20} more" if len(targets) > 20 else ""
-    question = f"{verb.name.capitalize()} {len(targets)} sandbox(es): {shown}{more}?"
+    rows = [
+        (t.name or t.key, t.ident or "", "not found" if t.missing else t.state or "")
+        for t in targets[:SHOWN]
+    ]
+    lines = [f"{verb.name.capitalize()} {count(len(targets), 'sandbox', 'sandboxes')}:"]
+    lines += [f"  {line}" for line in aligned(rows)]
+    if len(targets) > SHOWN:
+        lines.append(f"  …and {len(targets) - SHOWN} more")
+    question = f"{verb.name.capitalize()} {'it' if len(targets) == 1 else 'them'}?"
     if verb.name == "delete":
         question += " This cannot be undone."
-    if not out.confirm(question):
+    if not out.confirm(question, lines):
         raise CliError(Category.OTHER, f"cancelled; nothing was {verb.done}")
 
 
@@ -182,9 +215,7 @@ def _interrupted(outcomes: list[Outcome]) -> CliError:
     """Ctrl-C in a bulk action: which finished, which were in flight, which never started."""
 
     def names(kind: str | None) -> list[str]:
-        return [
-            o.target.label() for o in outcomes if o.skipped == kind and (kind or o.ok or o.error)
-        ]
+        return [o.target.label() for o in outcomes if o.skipped == kind]
 
     finished, flying, never = names(None), names(IN_FLIGHT), names(NOT_STARTED)
     parts = [f"{len(finished)} finished"]

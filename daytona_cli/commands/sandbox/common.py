@@ -7,9 +7,13 @@ from collections.abc import Callable, Collection
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError
 from daytona_cli.render.sandbox import describe, state_of
+from daytona_cli.render.text import duration
 from daytona_cli.states import SETTLED, STOP_GOALS
 from daytona_cli.types import JSONObject
 from daytona_cli.waiting import WaitTimeout, wait_for_state
+
+SETTLING = "its state change to finish"
+"""What :func:`when_settled` waits for, in the words of an error."""
 
 
 def wait_until(
@@ -17,23 +21,26 @@ def wait_until(
     sandbox: JSONObject,
     goals: Collection[str],
     timeout: float,
-    doing: str,
+    goal: str,
     *,
     gone_ok: bool = False,
+    offer_delete: bool = False,
+    budget: float | None = None,
 ) -> JSONObject:
     """Poll until the sandbox is in one of ``goals``, with a spinner on a terminal.
 
-    On timeout (exit 124) or Ctrl-C (exit 130) the error names the sandbox, the last state seen
-    and how to follow up. A sandbox gone while ``gone_ok`` comes back as state ``destroyed``.
+    ``goal`` is what the user asked for, in their words (``started``; ``goals`` may hold more
+    states that count as it). On timeout (exit 124) or Ctrl-C (exit 130) the error names the
+    sandbox, the last state seen, the goal, and how to check on it (and with ``offer_delete``,
+    how to remove it); ``budget`` is the timeout to report when ``timeout`` is what was left of
+    it. A sandbox gone while ``gone_ok`` comes back as state ``destroyed``.
     """
     client = app.client()
     ident = str(sandbox.get("id") or "")
     label = describe(sandbox)
-    goal = "/".join(sorted(goals))
-    follow_up = (
-        f"check it with `daytona-cli sandbox get {ident}` or remove it with "
-        f"`daytona-cli sandbox delete {ident} --yes`"
-    )
+    follow_up = f"check it with `daytona-cli sandbox get {ident}`"
+    if offer_delete:
+        follow_up += f" or remove it with `daytona-cli sandbox delete {ident} --yes`"
 
     def fetch() -> JSONObject | None:
         try:
@@ -57,15 +64,16 @@ def wait_until(
         except KeyboardInterrupt:
             raise CliError(
                 Category.INTERRUPTED,
-                f"interrupted while waiting for {label} to be {goal}; "
-                f"it carries on in the background ({state_of(last_seen)} when last seen)",
+                f"interrupted while waiting for {goal}: sandbox {label} was "
+                f"{state_of(last_seen)} and carries on in the background",
                 hint=follow_up,
             ) from None
         except WaitTimeout:
             raise CliError(
                 Category.TIMEOUT,
-                f"sandbox {ident} is still {state_of(last_seen)} after {timeout:g} s (was {doing})",
-                hint=f"it carries on in the background: {follow_up}",
+                f"sandbox {ident} is still {state_of(last_seen)} after "
+                f"{duration(budget or timeout)}; was waiting for {goal}",
+                hint=f"it carries on in the background; {follow_up}",
             ) from None
     if final is None:
         return {**sandbox, "state": "destroyed"}
@@ -82,5 +90,5 @@ def when_settled(
         if err.status != 409 or "progress" not in err.message.lower():
             raise
     current = app.client().get_sandbox(target)
-    wait_until(app, current, SETTLED | STOP_GOALS, timeout, "changing state", gone_ok=True)
+    wait_until(app, current, SETTLED | STOP_GOALS, timeout, SETTLING, gone_ok=True)
     return action(target)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from daytona_cli.commands.base import at_least
 from daytona_cli.commands.options import (
     DEFAULT_WAIT_TIMEOUT,
     JsonOption,
@@ -16,9 +17,10 @@ from daytona_cli.commands.options import (
 )
 from daytona_cli.commands.sandbox.common import wait_until
 from daytona_cli.commands.sandbox.create_body import CreateOptions, create_body
-from daytona_cli.completion import snapshot_names
+from daytona_cli.completion_names import snapshot_names
 from daytona_cli.context import AppContext
 from daytona_cli.errors import CliError
+from daytona_cli.params import check_output_flags
 from daytona_cli.render.sandbox import describe, detail_rows
 from daytona_cli.types import JSONObject
 
@@ -37,7 +39,9 @@ def run_create(app: AppContext, opts: CreateOptions) -> None:
     sandbox = client.create_sandbox(body)
     if opts.wait:
         try:
-            sandbox = wait_until(app, sandbox, {"started"}, opts.timeout, "creating")
+            sandbox = wait_until(
+                app, sandbox, {"started"}, opts.timeout, "started", offer_delete=True
+            )
         except CliError:
             if opts.json_output or opts.quiet:
                 _print(app, opts, sandbox)
@@ -52,7 +56,7 @@ def _print(app: AppContext, opts: CreateOptions, sandbox: JSONObject) -> None:
     elif opts.quiet:
         out.write(f"{sandbox.get('id', '')}\n")
     else:
-        out.details(describe(sandbox), detail_rows(sandbox, out.human))
+        out.details(describe(sandbox), detail_rows(sandbox, out.view()))
         started = sandbox.get("state") == "started"
         out.success(
             f"Sandbox {describe(sandbox)} {'created and started' if started else 'created'}"
@@ -62,7 +66,7 @@ def _print(app: AppContext, opts: CreateOptions, sandbox: JSONObject) -> None:
 def create(
     ctx: typer.Context,
     name: Annotated[
-        str | None, typer.Option("--name", help="Sandbox name (default: its ID).")
+        str | None, typer.Option("--name", metavar="NAME", help="Sandbox name (default: its ID).")
     ] = None,
     snapshot: Annotated[
         str | None,
@@ -90,15 +94,25 @@ def create(
         ),
     ] = None,
     cpu: Annotated[
-        int | None, typer.Option("--cpu", min=1, help="CPU cores (--image only).")
+        int | None,
+        typer.Option("--cpu", metavar="N", callback=at_least(1), help="CPU cores (--image only)."),
     ] = None,
     memory: Annotated[
-        int | None, typer.Option("--memory", min=1, metavar="GIB", help="Memory (--image only).")
+        int | None,
+        typer.Option(
+            "--memory", metavar="GIB", callback=at_least(1), help="Memory in GiB (--image only)."
+        ),
     ] = None,
     disk: Annotated[
-        int | None, typer.Option("--disk", min=1, metavar="GIB", help="Disk (--image only).")
+        int | None,
+        typer.Option(
+            "--disk", metavar="GIB", callback=at_least(1), help="Disk in GiB (--image only)."
+        ),
     ] = None,
-    gpu: Annotated[int | None, typer.Option("--gpu", min=0, help="GPUs (--image only).")] = None,
+    gpu: Annotated[
+        int | None,
+        typer.Option("--gpu", metavar="N", callback=at_least(0), help="GPUs (--image only)."),
+    ] = None,
     label: LabelOption = None,
     env: Annotated[
         list[str] | None,
@@ -123,36 +137,45 @@ def create(
     auto_stop: Annotated[
         int | None,
         typer.Option(
-            "--auto-stop", min=0, metavar="MIN", help="Stop after MIN idle minutes; 0 never."
+            "--auto-stop",
+            metavar="MIN",
+            callback=at_least(0),
+            help="Stop after MIN idle minutes; 0 never.",
         ),
     ] = None,
     auto_pause: Annotated[
         int | None,
         typer.Option(
             "--auto-pause",
-            min=0,
             metavar="MIN",
+            callback=at_least(0),
             help="Pause after MIN idle minutes (VM classes; instead of --auto-stop); 0 never.",
         ),
     ] = None,
     auto_archive: Annotated[
         int | None,
         typer.Option(
-            "--auto-archive", min=0, metavar="MIN", help="Archive MIN minutes after stop."
+            "--auto-archive",
+            metavar="MIN",
+            callback=at_least(0),
+            help="Archive MIN minutes after stop.",
         ),
     ] = None,
     auto_delete: Annotated[
         int | None,
         typer.Option(
-            "--auto-delete", min=-1, metavar="MIN", help="Delete MIN minutes after stop; -1 never."
+            "--auto-delete",
+            metavar="MIN",
+            callback=at_least(-1),
+            help="Delete MIN minutes after stop; -1 never.",
         ),
     ] = None,
     ttl: Annotated[
         int | None,
         typer.Option(
             "--ttl",
-            min=0,
             metavar="MIN",
+            callback=at_least(0),
             help="Delete MIN minutes after creation, whatever its state.",
         ),
     ] = None,
@@ -169,9 +192,12 @@ def create(
     ] = None,
     public: Annotated[bool, typer.Option("--public", help="Make HTTP previews public.")] = False,
     target: Annotated[
-        str | None, typer.Option("--target", help="Region (default: $DAYTONA_TARGET).")
+        str | None,
+        typer.Option("--target", metavar="REGION", help="Region (default: $DAYTONA_TARGET)."),
     ] = None,
-    user: Annotated[str | None, typer.Option("--user", help="OS user in the sandbox.")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", metavar="USER", help="OS user in the sandbox.")
+    ] = None,
     no_provenance: Annotated[
         bool,
         typer.Option(
@@ -186,9 +212,13 @@ def create(
 ) -> None:
     """Create a sandbox and wait until it has started.
 
-    Example: daytona-cli sandbox create --name demo --snapshot daytonaio/sandbox:0.4.3
+    \b
+    Examples:
+      daytona-cli sandbox create --name demo --snapshot daytonaio/sandbox:0.4.3
+      daytona-cli sandbox create --image python:3.12-slim --cpu 2 --memory 4
     """
     app = AppContext.of(ctx, json_mode=json_output)
+    check_output_flags(json_output=json_output, quiet=quiet)
     opts = CreateOptions(
         name=name,
         snapshot=snapshot,

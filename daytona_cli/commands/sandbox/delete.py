@@ -66,10 +66,14 @@ def delete(
     parallel: ParallelOption = DEFAULT_PARALLEL,
     json_output: JsonOption = False,
 ) -> None:
-    """Delete sandboxes, named or selected (asks first on a terminal).
+    """Delete sandboxes, named or selected.
 
-    Examples: daytona-cli sandbox delete demo --yes;
-    daytona-cli sandbox delete -l daytona-cli/run=$GITHUB_RUN_ID --yes
+    Asks first on a terminal, listing the targets; without one, needs --yes.
+
+    \b
+    Examples:
+      daytona-cli sandbox delete demo --yes
+      daytona-cli sandbox rm -l daytona-cli/run=$GITHUB_RUN_ID --yes
     """
     app = AppContext.of(ctx, json_mode=json_output)
     opts = BulkOptions(
@@ -80,5 +84,6 @@ def delete(
         max_count=max_count,
         parallel=parallel,
         json_output=json_output,
+        ignore_not_found=ignore_not_found,
     )
     run_delete(app, opts, ignore_not_found=ignore_not_found)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from daytona_cli.commands.base import Command, at_least
 from daytona_cli.commands.options import DEFAULT_WAIT_TIMEOUT, JsonOption, TargetArgument
 from daytona_cli.commands.sandbox.common import wait_until, when_settled
 from daytona_cli.context import AppContext
@@ -21,11 +22,10 @@ from daytona_cli.errors import (
 )
 from daytona_cli.params import check_identifier
 from daytona_cli.render.sandbox import describe
-from daytona_cli.typer_compat import TyperCommand
 from daytona_cli.types import JSONObject
 
 
-class ExecCommand(TyperCommand):
+class ExecCommand(Command):
     """exec's own failures, usage errors included, exit 125: never taken for a remote code.
 
     ``app.py`` reads ``own_failure_exit`` from the command a usage error names, and from the
@@ -118,7 +118,7 @@ def _started(app: AppContext, opts: ExecOptions) -> JSONObject:
         )
     ident = str(sandbox["id"])
     sandbox = when_settled(app, ident, client.start_sandbox, DEFAULT_WAIT_TIMEOUT)
-    return wait_until(app, sandbox, {"started"}, DEFAULT_WAIT_TIMEOUT, "starting")
+    return wait_until(app, sandbox, {"started"}, DEFAULT_WAIT_TIMEOUT, "started")
 
 
 def exec_(
@@ -138,8 +138,8 @@ def exec_(
         int | None,
         typer.Option(
             "--timeout",
-            min=0,
             metavar="SECONDS",
+            callback=at_least(0),
             help="Kill the command after SECONDS, whole seconds (exit 124); default: no limit.",
         ),
     ] = None,
@@ -152,7 +152,11 @@ def exec_(
 
     Output is written to stdout exactly as the sandbox returns it (stdout and stderr merged).
     Exit: the command's own code; 124 if it timed out; 126 if it could not be started;
-    125 if daytona-cli itself failed. Example: daytona-cli sandbox exec demo -- ls -la /tmp
+    125 if daytona-cli itself failed.
+
+    \b
+    Example:
+      daytona-cli sandbox exec demo -- ls -la /tmp
     """
     app = AppContext.of(ctx, json_mode=json_output)
     line = command_line(command)

@@ -10,8 +10,8 @@ from daytona_cli.commands.options import FieldsOption, JsonOption, TargetArgumen
 from daytona_cli.context import AppContext
 from daytona_cli.fields import SANDBOX_FIELDS
 from daytona_cli.params import check_fields, check_identifier
-from daytona_cli.render.columns import field_text, project
-from daytona_cli.render.sandbox import describe, detail_rows
+from daytona_cli.render.columns import project
+from daytona_cli.render.sandbox import describe, detail_rows, field_rows
 
 
 @dataclass
@@ -28,9 +28,9 @@ def run_get(app: AppContext, opts: GetOptions) -> None:
     if opts.json_output:
         out.json(project(sandbox, opts.fields))
     elif opts.fields is not None:
-        out.details(describe(sandbox), [(key, field_text(sandbox, key)) for key in opts.fields])
+        out.details(describe(sandbox), field_rows(sandbox, opts.fields, out.view()))
     else:
-        out.details(describe(sandbox), detail_rows(sandbox, out.human))
+        out.details(describe(sandbox), detail_rows(sandbox, out.view()))
 
 
 def get(
@@ -39,7 +39,12 @@ def get(
     fields: FieldsOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Show one sandbox. Example: daytona-cli sandbox get demo --fields id,state"""
+    """Show one sandbox.
+
+    \b
+    Example:
+      daytona-cli sandbox get demo --fields id,state
+    """
     app = AppContext.of(ctx, json_mode=json_output)
     chosen = check_fields(fields, SANDBOX_FIELDS)
     run_get(app, GetOptions(check_identifier(target), chosen, json_output))

@@ -40,7 +40,7 @@ def run_start(app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float)
         if sandbox.get("state") in FAILED:
             raise failed_error(sandbox)
         if wait:
-            sandbox = wait_until(app, sandbox, {"started"}, timeout, "starting")
+            sandbox = wait_until(app, sandbox, {"started"}, timeout, "started")
         return sandbox
 
     run_bulk(app, Verb("start", "started", confirm=False), opts, start_one)
@@ -62,7 +62,7 @@ def run_stop(app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float) 
                 raise
             return current
         if wait:
-            sandbox = wait_until(app, sandbox, STOP_GOALS, timeout, "stopping", gone_ok=True)
+            sandbox = wait_until(app, sandbox, STOP_GOALS, timeout, "stopped", gone_ok=True)
         return sandbox
 
     # Stopping what selectors chose asks first, as deleting does.
@@ -85,9 +85,14 @@ def start(
     parallel: ParallelOption = DEFAULT_PARALLEL,
     json_output: JsonOption = False,
 ) -> None:
-    """Start sandboxes and wait until they have started (a started one is fine).
+    """Start sandboxes and wait until they have started.
 
-    Examples: daytona-cli sandbox start demo; daytona-cli sandbox start -l team=data --state stopped
+    A sandbox that has already started is fine.
+
+    \b
+    Examples:
+      daytona-cli sandbox start demo
+      daytona-cli sandbox start -l team=data --state stopped
     """
     app = AppContext.of(ctx, json_mode=json_output)
     opts = BulkOptions(
@@ -118,11 +123,15 @@ def stop(
     parallel: ParallelOption = DEFAULT_PARALLEL,
     json_output: JsonOption = False,
 ) -> None:
-    """Stop sandboxes and wait until they have stopped (a stopped one is fine).
+    """Stop sandboxes and wait until they have stopped.
 
-    Selecting with --label, --state, --name, --older-than, --idle-for or --all asks first on a
-    terminal (--yes otherwise). Examples: daytona-cli sandbox stop demo;
-    daytona-cli sandbox stop --idle-for 2h --yes
+    A sandbox that has already stopped is fine. Selecting with --label, --state, --name,
+    --older-than, --idle-for or --all asks first on a terminal (--yes otherwise).
+
+    \b
+    Examples:
+      daytona-cli sandbox stop demo
+      daytona-cli sandbox stop --idle-for 2h --yes
     """
     app = AppContext.of(ctx, json_mode=json_output)
     opts = BulkOptions(

@@ -9,9 +9,11 @@ import typer
 
 from daytona_cli.bulk import ago
 from daytona_cli.client.filters import SandboxFilter
+from daytona_cli.commands.base import at_least
 from daytona_cli.commands.listing import show_listing
 from daytona_cli.commands.options import FieldsOption, JsonlOption, JsonOption, LabelOption
-from daytona_cli.completion import choices, snapshot_names
+from daytona_cli.completion import choices
+from daytona_cli.completion_names import snapshot_names
 from daytona_cli.context import AppContext
 from daytona_cli.fields import SANDBOX_LIST_FIELDS
 from daytona_cli.params import (
@@ -19,7 +21,9 @@ from daytona_cli.params import (
     SORT_FIELDS,
     check_choice,
     check_fields,
+    check_output_flags,
     check_states,
+    natural_order,
     parse_duration,
     parse_pairs,
 )
@@ -90,19 +94,24 @@ def list_sandboxes(
         typer.Option(
             "--sort",
             metavar="FIELD",
-            help="Sort by: " + ", ".join(SORT_FIELDS) + ".",
+            help="Sort by: " + ", ".join(SORT_FIELDS) + ". Default: most recently active first.",
             autocompletion=choices(SORT_FIELDS),
         ),
     ] = None,
     order: Annotated[
         str | None,
         typer.Option(
-            "--order", metavar="asc|desc", help="Sort direction.", autocompletion=choices(ORDERS)
+            "--order",
+            metavar="asc|desc",
+            help="Sort direction; default: asc for name, desc for the others (newest, largest first).",
+            autocompletion=choices(ORDERS),
         ),
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", min=1, metavar="N", help="At most N sandboxes (default: all)."),
+        typer.Option(
+            "--limit", metavar="N", callback=at_least(1), help="At most N sandboxes (default: all)."
+        ),
     ] = None,
     older_than: Annotated[
         str | None,
@@ -117,15 +126,27 @@ def list_sandboxes(
     json_output: JsonOption = False,
     jsonl: JsonlOption = False,
 ) -> None:
-    """List sandboxes, following every page. Example: daytona-cli sandbox list -l team=a --state started"""
+    """List sandboxes, following every page.
+
+    Columns that do not fit the terminal are left out, least useful first: region, last
+    activity, disk, memory, CPU, then snapshot (which is shortened with … before it goes).
+    Names, IDs and states are always shown whole.
+
+    \b
+    Examples:
+      daytona-cli sandbox list -l team=a --state started
+      daytona-cli sandbox ls --sort name -q
+    """
     app = AppContext.of(ctx, json_mode=json_output or jsonl)
+    check_output_flags(json_output=json_output, jsonl=jsonl, quiet=quiet, fields=fields)
+    sort_field = check_choice(sort, SORT_FIELDS, "--sort")
     opts = ListOptions(
         name=name,
         labels=parse_pairs(label or [], "label", "--label"),
         states=check_states(state or []),
         snapshots=snapshot or [],
-        sort=check_choice(sort, SORT_FIELDS, "--sort"),
-        order=check_choice(order, ORDERS, "--order"),
+        sort=sort_field,
+        order=check_choice(order, ORDERS, "--order") or natural_order(sort_field),
         limit=limit,
         fields=check_fields(fields, SANDBOX_LIST_FIELDS),
         older_than=parse_duration(older_than, "--older-than") if older_than is not None else None,

@@ -49,8 +49,8 @@ def run_wait(app: AppContext, opts: WaitOptions) -> None:
                 continue
             raise
         goals = {"destroyed"} if opts.goal == "deleted" else {opts.goal}
-        final = wait_until(app, first, goals, remaining, f"waiting for {opts.goal}",
-                           gone_ok=opts.goal == "deleted")  # fmt: skip
+        final = wait_until(app, first, goals, remaining, opts.goal,
+                           gone_ok=opts.goal == "deleted", budget=opts.timeout)  # fmt: skip
         results.append(final)
         app.output.success(f"Sandbox {describe(first)} is {opts.goal}")
     if opts.json_output:
@@ -72,10 +72,14 @@ def wait(
     timeout: TimeoutOption = DEFAULT_WAIT_TIMEOUT,
     json_output: JsonOption = False,
 ) -> None:
-    """Wait until every sandbox is in a state (already there is success).
+    """Wait until every sandbox is in a state.
 
-    Fails early (exit 5) if one lands in error or build_failed; exit 124 on timeout.
-    Example: daytona-cli sandbox wait demo --for started --timeout 300
+    Already being there is success. Fails early (exit 5) if one lands in error or
+    build_failed; exit 124 on timeout.
+
+    \b
+    Example:
+      daytona-cli sandbox wait demo --for started --timeout 300
     """
     app = AppContext.of(ctx, json_mode=json_output)
     chosen = check_choice(goal, WAIT_GOALS, "--for") or goal

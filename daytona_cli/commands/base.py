@@ -1,0 +1,122 @@
+"""How help and usage read: the command and group classes every command is registered with.
+
+Click's defaults, kept by Typer, do not read like the rest of the help: a required argument is
+shown in braces (``{NAME_OR_ID}``), a command's one-line summary is cut at a width with ``...``,
+and an alias has no place in the list of commands. These classes fix that once, for every
+command; ``commands/options.py`` gives every option a placeholder (``--cpu N``) and words its
+limits, so no ``<int range>`` or ``[x>=1]`` reaches the help.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import typer
+
+from daytona_cli.typer_compat import TyperCommand, TyperGroup
+
+
+def first_sentence(text: str | None) -> str:
+    """The first sentence of a help text's first paragraph, whole (never cut with ``...``)."""
+    paragraph = (text or "").strip().split("\n\n")[0]
+    words = paragraph.split()
+    for index, word in enumerate(words):
+        if word.endswith("."):
+            return " ".join(words[: index + 1])
+    return " ".join(words)
+
+
+def _usage_pieces(command: Any, ctx: Any) -> list[str]:
+    """``[OPTIONS] NAME_OR_ID -- COMMAND [ARG...]``: arguments by their placeholder, no braces."""
+    pieces = [command.options_metavar] if command.options_metavar else []
+    for param in command.get_params(ctx):
+        if param.param_type_name != "argument":
+            pieces += param.get_usage_pieces(ctx)
+            continue
+        shown = param.human_readable_name
+        if not param.required and not shown.startswith("["):
+            shown = f"[{shown}]"
+        pieces.append(shown)
+    return pieces
+
+
+class Command(TyperCommand):
+    """A command whose summary is its help's whole first sentence and whose usage has no braces."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.short_help:
+            self.short_help = first_sentence(self.help)
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return _usage_pieces(self, ctx)
+
+
+class Group(TyperGroup):
+    """A group of commands: whole summaries, and aliases (``ls`` for ``list``) shown beside names.
+
+    ``aliases`` maps an alias to the command it stands for; the alias runs that command and
+    completes like it, and help lists it next to the command's name.
+    """
+
+    aliases: Mapping[str, str] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.short_help:
+            self.short_help = first_sentence(self.help)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # Named by an alias, the command still calls itself by its name (usage, errors).
+        name, command, rest = super().resolve_command(ctx, args)
+        return (self.aliases.get(name, name) if name else name), command, rest
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            names = [name, *sorted(alias for alias, real in self.aliases.items() if real == name)]
+            rows.append((", ".join(names), command.get_short_help_str(limit=10**6)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def group_with_aliases(aliases: Mapping[str, str]) -> type[Group]:
+    """A :class:`Group` class for ``typer.Typer(cls=...)`` with these aliases."""
+    return type("AliasGroup", (Group,), {"aliases": dict(aliases)})
+
+
+def help_when_no_command(ctx: typer.Context) -> None:
+    """``daytona-cli``, ``daytona-cli sandbox``...: with no command, the help on stdout, exit 0."""
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
+        from daytona_cli.context import AppContext
+
+        AppContext.of(ctx).output.write(ctx.get_help() + "\n")
+        raise typer.Exit(0)
+
+
+def at_least(minimum: float, maximum: float | None = None) -> Callable[[Any], Any]:
+    """An option ``callback=`` that refuses values out of range (a usage error, exit 2).
+
+    Used instead of Typer's ``min=``/``max=``, whose ``[x>=1]`` in the help and
+    ``is not in the range x>=1`` in errors do not read like the rest of the CLI.
+    """
+
+    def check(value: Any) -> Any:
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if item is None:
+                continue
+            if item < minimum:
+                raise typer.BadParameter(f"{item:g} is less than {minimum:g}")
+            if maximum is not None and item > maximum:
+                raise typer.BadParameter(f"{item:g} is more than {maximum:g}")
+        return value
+
+    return check
