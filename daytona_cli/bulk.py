@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from daytona_cli.client.filters import SandboxFilter
 from daytona_cli.errors import Category, CliError, usage
-from daytona_cli.render.sandbox import describe
+from daytona_cli.render.sandbox import describe, known_name
 from daytona_cli.types import JSONObject
 
 if TYPE_CHECKING:
@@ -99,6 +99,10 @@ class Outcome:
     result: JSONObject | None = None
     error: CliError | None = None
     skipped: str | None = None
+    status: str | None = None
+    """What became of it, when the action said more than the verb's own word (``Done``)."""
+    message: str | None = None
+    """The line to print as it finishes, when the action worded one (``Done``)."""
 
     @property
     def ok(self) -> bool:
@@ -109,10 +113,24 @@ class Outcome:
         result = self.result or {}
         return {
             "id": result.get("id") or self.target.ident or self.target.key,
-            "name": result.get("name") or self.target.name,
+            "name": known_name(result) or self.target.name,
             "ok": self.ok,
             "error": self.error.message if self.error is not None else self.skipped,
         }
+
+
+@dataclass(frozen=True)
+class Done:
+    """What an action may return instead of the bare answer: the answer, a ``status`` for the
+    report (``already being deleted``) and the ``message`` to print for it."""
+
+    result: JSONObject
+    status: str
+    message: str
+
+
+Action = Callable[[Target], JSONObject | Done | None]
+"""Acts on one target: the API's answer, a :class:`Done`, or None (nothing to do, fine)."""
 
 
 class BulkInterrupted(Exception):
@@ -193,7 +211,7 @@ def merge_targets(named: Sequence[str], selected: Sequence[JSONObject]) -> list[
 
 def run_all(
     targets: Sequence[Target],
-    action: Callable[[Target], JSONObject | None],
+    action: Action,
     *,
     parallel: int = DEFAULT_PARALLEL,
     on_done: Callable[[Outcome], None] = lambda _outcome: None,
@@ -244,13 +262,16 @@ def run_all(
 _STOPPING = frozenset({Category.AUTH})
 
 
-def _attempt(action: Callable[[Target], JSONObject | None], target: Target) -> Outcome:
+def _attempt(action: Action, target: Target) -> Outcome:
     try:
-        return Outcome(target, result=action(target))
+        answer = action(target)
     except CliError as err:
         if err.category is Category.INTERRUPTED:  # Ctrl-C, caught while waiting
             raise _Interrupted(err) from None
         return Outcome(target, error=err)
+    if isinstance(answer, Done):
+        return Outcome(target, answer.result, status=answer.status, message=answer.message)
+    return Outcome(target, result=answer)
 
 
 class _Interrupted(Exception):

@@ -144,7 +144,7 @@ def test_a_newcomer_creates_execs_stops_starts_deletes_and_lists_snapshots(
 
     deleted = run_installed("sandbox", "delete", "demo", "--yes", url=served)
     assert deleted.exit_code == 0, deleted
-    assert "Deleted" in deleted.stderr
+    assert "Deletion of sandbox demo" in deleted.stderr
     time.sleep(0.1)  # the fake's destroying → destroyed transition
     assert fake.sandbox("demo") is None
     gone = run_installed("sandbox", "get", "demo", url=served)

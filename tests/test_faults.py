@@ -139,7 +139,7 @@ def check_command_outcome(
         assert "demo" in result.stderr
         assert fake.sandbox("demo")["state"] == "stopped"  # type: ignore[index]
     elif command == "delete":
-        assert "Deleted sandbox doomed" in result.stderr
+        assert "Deletion of sandbox doomed" in result.stderr
         wait_until(lambda: fake.sandbox("doomed") is None, timeout=2)
     elif command == "snapshot-list":
         assert result.stdout.startswith(DEFAULT_SNAPSHOT + "\t")
@@ -651,7 +651,7 @@ def test_delete_whose_answer_was_lost_is_done_when_the_retry_finds_it_gone() -> 
     assert result.exit_code == 0, result
     no_traceback(result)
     assert result.stdout == ""
-    assert one_line(result.stderr) == "Deleted sandbox doomed"
+    assert one_line(result.stderr) == "Deletion of sandbox doomed started"
     assert len(fake.requests_to("DELETE", "/sandbox/doomed")) == 2
     assert fake.sandbox(doomed["id"]) is None
     assert names(fake) == ["keep"]
@@ -667,7 +667,7 @@ def test_delete_whose_answer_was_lost_waits_out_destroying_instead_of_failing() 
         result = run_timed("sandbox", "delete", "doomed", "--yes", url=url)
         assert result.exit_code == 0, result
         no_traceback(result)
-        assert one_line(result.stderr).startswith("Deleted sandbox doomed")
+        assert one_line(result.stderr).startswith("Deletion of sandbox doomed")
         assert result.elapsed < 8
         wait_until(lambda: fake.sandbox(doomed["id"]) is None, timeout=3)
     assert names(fake) == ["keep"]
@@ -751,7 +751,7 @@ def test_a_state_change_in_progress_is_waited_out_then_the_action_succeeds(actio
             assert fake.sandbox("demo")["state"] == "stopped"  # type: ignore[index]
             assert names(fake) == ["demo", "keep"]
         else:
-            assert one_line(result.stderr).startswith("Deleted sandbox demo")
+            assert one_line(result.stderr).startswith("Deletion of sandbox demo")
             wait_until(lambda: fake.sandbox(demo["id"]) is None, timeout=3)
             assert names(fake) == ["keep"]
 

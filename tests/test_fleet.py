@@ -159,8 +159,8 @@ def test_repeated_labels_select_by_a_json_labels_filter_and_delete_only_the_matc
     result = cli("sandbox", "delete", "-l", "team=ci", "--label", "env=test", "--yes")
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        f"both\t{both['id']}\tdeleted\n",
-        "1 of 1 deleted.\n",
+        f"both\t{both['id']}\tdeletion started\n",
+        "1 of 1 deletion started.\n",
     )
     [params] = listings(fake)
     assert json.loads(params["labels"]) == {"team": "ci", "env": "test"}
@@ -246,9 +246,9 @@ def test_older_than_sends_created_at_before_now_minus_the_duration_and_deletes_o
     after = datetime.now(timezone.utc)
     assert result.exit_code == 0, result
     assert rows(result.stdout) == sorted(
-        [f"old\t{old['id']}\tdeleted", f"older\t{older['id']}\tdeleted"]
+        [f"old\t{old['id']}\tdeletion started", f"older\t{older['id']}\tdeletion started"]
     )
-    assert result.stderr == "2 of 2 deleted.\n"
+    assert result.stderr == "2 of 2 deletion started.\n"
     [params] = listings(fake)
     check_moment(params.get("createdAtBefore"), 7200, before, after)
     assert "lastEventBefore" not in params
@@ -294,8 +294,8 @@ def test_all_deletes_every_sandbox_with_an_unfiltered_listing(cli: Cli, fake: Fa
     boxes = [fake.add_sandbox(f"s{i}", state=("started", "stopped")[i % 2]) for i in range(4)]
     result = cli("sandbox", "delete", "--all", "--yes")
     assert result.exit_code == 0, result
-    assert rows(result.stdout) == sorted(f"{b['name']}\t{b['id']}\tdeleted" for b in boxes)
-    assert result.stderr == "4 of 4 deleted.\n"
+    assert rows(result.stdout) == sorted(f"{b['name']}\t{b['id']}\tdeletion started" for b in boxes)
+    assert result.stderr == "4 of 4 deletion started.\n"
     [params] = listings(fake)
     filters = set(params) - {"limit", "cursor", "sort", "order"}
     assert filters == set(), params
@@ -325,7 +325,7 @@ def test_names_and_selectors_together_act_on_the_union_once_each(
 VERBS = {
     "start": ("stopped", [], "started"),
     "stop": ("started", ["--yes", "--no-wait"], "stopped"),
-    "delete": ("started", ["--yes"], "deleted"),
+    "delete": ("started", ["--yes"], "deletion started"),
 }
 # selector -> (its arguments, fields of a sandbox it matches, fields of one it does not)
 SELECTORS: dict[str, tuple[list[str], dict[str, Any], dict[str, Any]]] = {
@@ -484,8 +484,8 @@ def test_parallel_bounds_how_many_deletes_are_in_flight_at_once(
     boxes = [fake.add_sandbox(f"job-{i:02d}", labels={"run": "7"}) for i in range(20)]
     result = cli("sandbox", "delete", "-l", "run=7", "--parallel", "4", "--yes")
     assert result.exit_code == 0, result
-    assert rows(result.stdout) == sorted(f"{b['name']}\t{b['id']}\tdeleted" for b in boxes)
-    assert result.stderr == "20 of 20 deleted.\n"
+    assert rows(result.stdout) == sorted(f"{b['name']}\t{b['id']}\tdeletion started" for b in boxes)
+    assert result.stderr == "20 of 20 deletion started.\n"
     assert deleted(fake) == sorted(b["id"] for b in boxes)
     assert 1 < spans.peak("DELETE") <= 4, spans.peak("DELETE")
     assert fake.max_concurrency() <= 4
@@ -566,9 +566,9 @@ def test_a_partial_failure_in_plain_output_is_a_failed_row_and_a_count(
     assert result.exit_code == 1, result
     lines = dict(row.split("\t", 1) for row in result.stdout.splitlines())
     assert set(lines) == {"good", "bad"}, result.stdout
-    assert lines["good"] == f"{good['id']}\tdeleted"
+    assert lines["good"] == f"{good['id']}\tdeletion started"
     assert lines["bad"].startswith(f"{bad['id']}\tfailed: "), lines
-    assert result.stderr.endswith("1 of 2 deleted.\n"), result.stderr
+    assert result.stderr.endswith("1 of 2 deletion started.\n"), result.stderr
     assert gone_or_going(fake, good["id"])
     assert fake.sandbox("bad") is not None
 
@@ -623,7 +623,7 @@ def test_without_a_terminal_there_is_no_progress_only_the_summary(
     for i in range(3):
         fake.add_sandbox(f"s{i}", labels={"team": "ci"})
     result = cli("sandbox", "delete", "-l", "team=ci", "--yes")
-    assert (result.exit_code, result.stderr) == (0, "3 of 3 deleted.\n")
+    assert (result.exit_code, result.stderr) == (0, "3 of 3 deletion started.\n")
     assert len(result.stdout.splitlines()) == 3
 
 
@@ -781,7 +781,7 @@ def test_max_lets_a_selection_within_the_limit_through(
 ) -> None:
     boxes = [fake.add_sandbox(f"s{i}", labels={"team": "ci"}) for i in range(5)]
     result = cli("sandbox", "delete", "-l", "team=ci", "--max", limit, "--yes")
-    assert (result.exit_code, result.stderr) == (0, "5 of 5 deleted.\n")
+    assert (result.exit_code, result.stderr) == (0, "5 of 5 deletion started.\n")
     assert deleted(fake) == sorted(b["id"] for b in boxes)
 
 
@@ -1052,9 +1052,9 @@ def test_deleting_by_the_run_label_removes_exactly_the_sandboxes_of_that_run(
     result = cli("sandbox", "delete", "-l", "daytona-cli/run=123", "--yes", env=GITHUB)
     assert result.exit_code == 0, result
     assert rows(result.stdout) == sorted(
-        [f"run-a\t{ours[0]}\tdeleted", f"run-b\t{ours[1]}\tdeleted"]
+        [f"run-a\t{ours[0]}\tdeletion started", f"run-b\t{ours[1]}\tdeletion started"]
     )
-    assert result.stderr == "2 of 2 deleted.\n"
+    assert result.stderr == "2 of 2 deletion started.\n"
     [params] = [p for p in listings(fake) if "daytona-cli/run" in p.get("labels", "")]
     assert json.loads(params["labels"]) == {"daytona-cli/run": "123"}
     assert deleted(fake) == sorted(ours)

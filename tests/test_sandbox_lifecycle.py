@@ -571,7 +571,7 @@ def test_on_a_terminal_delete_asks_and_an_answer_of_yes_deletes(
     assert sent(fake) == [get("s"), delete(sandbox["id"])]
     assert (result.exit_code, result.stdout) == (0, "")
     assert result.stderr.startswith(prompt(sandbox))
-    assert f"Deleted sandbox s ({sandbox['id']})\n" in result.stderr
+    assert f"Deletion of sandbox s ({sandbox['id']}) started\n" in result.stderr
     assert (fake.sandbox("s") or {}).get("state") in (None, "destroying")
 
 
@@ -613,8 +613,8 @@ def test_yes_deletes_several_with_one_delete_each(cli: Cli, fake: FakeDaytona, f
     assert sorted(sent(fake)) == [delete("a"), delete("b")]
     assert (result.exit_code, result.stdout) == (0, "")
     assert lines(result.stderr) == [
-        f"Deleted sandbox a ({a['id']})\n",
-        f"Deleted sandbox b ({b['id']})\n",
+        f"Deletion of sandbox a ({a['id']}) started\n",
+        f"Deletion of sandbox b ({b['id']}) started\n",
     ]
 
 
@@ -624,7 +624,7 @@ def test_yes_also_works_on_a_terminal_without_asking(cli: Cli, fake: FakeDaytona
     assert sent(fake) == [delete("s")]
     assert (result.exit_code, result.stdout) == (0, "")
     assert "[y/N]" not in result.stderr
-    assert f"Deleted sandbox s ({sandbox['id']})" in result.stderr
+    assert f"Deletion of sandbox s ({sandbox['id']}) started" in result.stderr
 
 
 def test_deleted_sandboxes_are_gone_once_the_transition_ends(slow: Slow) -> None:
@@ -634,8 +634,8 @@ def test_deleted_sandboxes_are_gone_once_the_transition_ends(slow: Slow) -> None
     assert sorted(sent(slow.fake)) == [delete("a"), delete("b")]
     assert (result.exit_code, result.stdout) == (0, "")
     assert lines(result.stderr) == [
-        f"Deleted sandbox a ({a['id']})\n",
-        f"Deleted sandbox b ({b['id']})\n",
+        f"Deletion of sandbox a ({a['id']}) started\n",
+        f"Deletion of sandbox b ({b['id']}) started\n",
     ]
     assert slow.clock.sleeps == [], "delete returns once the API accepted it"
     assert (slow.fake.sandbox("a") or {}).get("state") == "destroying"
@@ -673,9 +673,9 @@ def test_delete_of_several_with_one_missing_deletes_the_others_and_exits_3(
     assert sorted(sent(fake)) == sorted([delete("a"), delete("nope"), delete("b")])
     assert (result.exit_code, result.stdout) == (3, "")
     assert lines(result.stderr) == lines(
-        f"Deleted sandbox a ({a['id']})\n"
+        f"Deletion of sandbox a ({a['id']}) started\n"
         + not_found_line("nope", prefix=True)
-        + f"Deleted sandbox b ({b['id']})\n"
+        + f"Deletion of sandbox b ({b['id']}) started\n"
     )
     assert (fake.sandbox("a") or {}).get("state") in (None, "destroying")
     assert (fake.sandbox("b") or {}).get("state") in (None, "destroying")
@@ -730,7 +730,7 @@ def test_the_installed_command_creates_stops_starts_and_deletes_over_loopback(
     assert (deleted.exit_code, deleted.stdout, deleted.stderr) == (
         0,
         "",
-        f"Deleted sandbox e2e ({sandbox_id})\n",
+        f"Deletion of sandbox e2e ({sandbox_id}) started\n",
     )
     assert (fake.sandbox("e2e") or {}).get("state") in (None, "destroying")
 

@@ -6,7 +6,7 @@ call to :func:`run_bulk`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import typer
@@ -15,6 +15,7 @@ from daytona_cli.bulk import (
     DEFAULT_PARALLEL,
     IN_FLIGHT,
     NOT_STARTED,
+    Action,
     BulkInterrupted,
     Outcome,
     Selector,
@@ -33,8 +34,6 @@ from daytona_cli.render.text import count
 from daytona_cli.states import STOP_GOALS
 from daytona_cli.types import JSONObject
 
-Action = Callable[[Target], JSONObject | None]
-
 SHOWN = 20
 """Targets listed in a confirmation; the rest are counted ("…and 5 more")."""
 
@@ -46,6 +45,8 @@ class Verb:
     name: str
     done: str
     confirm: bool
+    past: str = ""
+    """The verb in "nothing was ...", when ``done`` is not that (``deletion started``)."""
 
 
 @dataclass
@@ -149,7 +150,7 @@ def _confirm(app: AppContext, verb: Verb, targets: list[Target]) -> None:
     if verb.name == "delete":
         question += " This cannot be undone."
     if not out.confirm(question, lines):
-        raise CliError(Category.OTHER, f"cancelled; nothing was {verb.done}")
+        raise CliError(Category.OTHER, f"cancelled; nothing was {verb.past or verb.done}")
 
 
 def _act(
@@ -171,6 +172,8 @@ def _act(
                 if len(targets) > 1:
                     outcome.error.message = f"{outcome.target.key}: {outcome.error.message}"
                 out.error(outcome.error)
+            elif outcome.message is not None:
+                out.success(outcome.message)
             elif outcome.result is not None:
                 out.success(_done_message(outcome.result, outcome.target, verb))
 
@@ -199,7 +202,7 @@ def _report(app: AppContext, verb: Verb, opts: BulkOptions, outcomes: list[Outco
 def _result_text(outcome: Outcome, verb: Verb) -> str:
     if outcome.error is not None:
         return f"failed: {outcome.error.message}"
-    return outcome.skipped or verb.done
+    return outcome.skipped or outcome.status or verb.done
 
 
 def _report_stop(app: AppContext, outcomes: list[Outcome], *, named: bool) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from daytona_cli.bulk import DEFAULT_PARALLEL, Target
+from daytona_cli.bulk import DEFAULT_PARALLEL, Done, Target
 from daytona_cli.commands.options import (
     DEFAULT_WAIT_TIMEOUT,
     DryRunOption,
@@ -20,32 +20,76 @@ from daytona_cli.commands.options import (
     SelectName,
     SelectOlder,
     SelectState,
+    TimeoutOption,
     YesOption,
     selector,
 )
 from daytona_cli.commands.sandbox.bulk_run import BulkOptions, Verb, run_bulk
-from daytona_cli.commands.sandbox.common import when_settled
+from daytona_cli.commands.sandbox.common import SETTLING, wait_until
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError
+from daytona_cli.render.sandbox import describe, destroyed_by, known_name
+from daytona_cli.states import SETTLED, STOP_GOALS
 from daytona_cli.types import JSONObject
 
-DELETE = Verb("delete", "deleted", confirm=True)
 
+def run_delete(
+    app: AppContext, opts: BulkOptions, *, wait: bool = False, timeout: float = DEFAULT_WAIT_TIMEOUT
+) -> None:
+    """``deleteSandbox`` on every target, safe to repeat (NOTES.md, Sandboxes).
 
-def run_delete(app: AppContext, opts: BulkOptions, *, ignore_not_found: bool = False) -> None:
-    """``deleteSandbox`` on every target; a missing one is fine with ``ignore_not_found``."""
+    Deletion starts at once and the sandbox is renamed ``DESTROYED_<name>_<ms>``, then passes
+    through ``destroying``: a second delete by ID meets a 409, which is success ("already being
+    deleted"), and one by name meets a 404, which is success with ``ignore_not_found``. A
+    sandbox the platform destroyed counts as deleted. ``wait`` returns once each one is gone;
+    ``timeout`` bounds every wait (for another transition to end, and for the deletion).
+    """
 
-    def delete_one(target: Target) -> JSONObject | None:
-        delete_sandbox = app.client().delete_sandbox
+    def delete_one(target: Target) -> Done | None:
+        client = app.client()
         try:
-            return when_settled(app, target.key, delete_sandbox, DEFAULT_WAIT_TIMEOUT)
+            answer = client.delete_sandbox(target.key)
         except CliError as err:
-            if ignore_not_found and err.category is Category.NOT_FOUND:
+            if err.category is Category.NOT_FOUND and opts.ignore_not_found:
                 app.output.info(f"Sandbox {target.key} not found; nothing to delete")
                 return None
-            raise
+            gone = _already_gone(app, target, err, timeout)
+            if gone is not None:
+                return gone
+            answer = client.delete_sandbox(target.key)  # the other transition has ended
+        shown = _as_known(answer, target)
+        if not wait:
+            return Done(answer, "deletion started", f"Deletion of sandbox {shown} started")
+        wait_until(app, answer, {"destroyed"}, timeout, "deleted", gone_ok=True)
+        return Done(answer, "deleted", f"Sandbox {shown} deleted")
 
-    run_bulk(app, DELETE, opts, delete_one)
+    verb = Verb("delete", "deleted" if wait else "deletion started", confirm=True, past="deleted")
+    run_bulk(app, verb, opts, delete_one)
+
+
+def _already_gone(app: AppContext, target: Target, err: CliError, timeout: float) -> Done | None:
+    """After a refused delete: a Done when the sandbox is gone or going, None when another
+    transition (now ended) was in the way; otherwise the error stands."""
+    if err.category is Category.NOT_FOUND or err.status not in (400, 409):
+        raise err
+    current = app.client().get_sandbox(target.key)
+    shown = _as_known(current, target)
+    if current.get("state") == "destroyed":
+        return Done(
+            current, "already destroyed", f"Sandbox {shown} was already {destroyed_by(current)}"
+        )
+    if current.get("state") == "destroying":
+        return Done(current, "already being deleted", f"Sandbox {shown} is already being deleted")
+    if err.status != 409:
+        raise err
+    wait_until(app, current, SETTLED | STOP_GOALS, timeout, SETTLING, gone_ok=True)
+    return None
+
+
+def _as_known(sandbox: JSONObject, target: Target) -> str:
+    """The sandbox as the user knew it: its name before Daytona renamed it, and its ID."""
+    name = known_name(sandbox) or target.name or target.key
+    return describe({"name": name, "id": sandbox.get("id") or target.ident})
 
 
 def delete(
@@ -63,6 +107,11 @@ def delete(
     ignore_not_found: Annotated[
         bool, typer.Option("--ignore-not-found", help="A missing sandbox is not an error.")
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Return once each sandbox is gone, not once deletion started."),
+    ] = False,
+    timeout: TimeoutOption = DEFAULT_WAIT_TIMEOUT,
     parallel: ParallelOption = DEFAULT_PARALLEL,
     json_output: JsonOption = False,
 ) -> None:
@@ -86,4 +135,4 @@ def delete(
         json_output=json_output,
         ignore_not_found=ignore_not_found,
     )
-    run_delete(app, opts, ignore_not_found=ignore_not_found)
+    run_delete(app, opts, wait=wait, timeout=timeout)
