@@ -6,11 +6,11 @@ from collections.abc import Callable, Collection
 
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError
-from daytona_cli.render.sandbox import describe, state_of
+from daytona_cli.render.sandbox import describe, destroyed_by, state_of
 from daytona_cli.render.text import duration
-from daytona_cli.states import SETTLED, STOP_GOALS
+from daytona_cli.states import FAILED, SETTLED, STOP_GOALS
 from daytona_cli.types import JSONObject
-from daytona_cli.waiting import WaitTimeout, wait_for_state
+from daytona_cli.waiting import WaitTimeout, failed_error, wait_for_state
 
 SETTLING = "its state change to finish"
 """What :func:`when_settled` waits for, in the words of an error."""
@@ -92,3 +92,37 @@ def when_settled(
     current = app.client().get_sandbox(target)
     wait_until(app, current, SETTLED | STOP_GOALS, timeout, SETTLING, gone_ok=True)
     return action(target)
+
+
+def destroyed_error(sandbox: JSONObject) -> CliError:
+    """A sandbox the platform destroyed (spot eviction, runner-queue timeout): it stays
+    readable for 24 hours but can be neither started nor used (exit 5)."""
+    return CliError(
+        Category.CONFLICT,
+        f"sandbox {describe(sandbox)} was {destroyed_by(sandbox)}; it cannot be started again",
+        hint="create a new sandbox (`daytona-cli sandbox create`)",
+    )
+
+
+def start_and_wait(
+    app: AppContext, target: str, timeout: float, *, wait: bool = True
+) -> JSONObject:
+    """``startSandbox`` (a started one is fine; a paused one resumes, an archived one is
+    restored), then wait for ``started`` unless ``wait`` is off. A sandbox in ``error`` or
+    ``build_failed`` fails at once (exit 5), as does one the platform destroyed."""
+    client = app.client()
+    try:
+        sandbox = when_settled(app, target, client.start_sandbox, timeout)
+    except CliError as err:
+        if err.category is not Category.NOT_FOUND:
+            current = client.get_sandbox(target)
+            if current.get("state") == "destroyed":
+                raise destroyed_error(current) from None
+        raise
+    if sandbox.get("state") in FAILED:
+        raise failed_error(sandbox)
+    if sandbox.get("state") == "destroyed":
+        raise destroyed_error(sandbox)
+    if wait:
+        sandbox = wait_until(app, sandbox, {"started"}, timeout, "started")
+    return sandbox

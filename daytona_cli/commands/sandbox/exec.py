@@ -10,7 +10,7 @@ import typer
 
 from daytona_cli.commands.base import Command, at_least
 from daytona_cli.commands.options import DEFAULT_WAIT_TIMEOUT, JsonOption, TargetArgument
-from daytona_cli.commands.sandbox.common import wait_until, when_settled
+from daytona_cli.commands.sandbox.common import destroyed_error, start_and_wait
 from daytona_cli.context import AppContext
 from daytona_cli.errors import (
     EXEC_CANNOT_START,
@@ -101,12 +101,15 @@ def run_exec(app: AppContext, opts: ExecOptions) -> int:
 
 
 def _started(app: AppContext, opts: ExecOptions) -> JSONObject:
-    """The sandbox, started first when ``--start`` says so; a conflict (exit 125) otherwise."""
+    """The sandbox, started first when ``--start`` says so (a paused one resumes, an archived
+    one is restored); a conflict (exit 125) otherwise, and for one the platform destroyed."""
     client = app.client()
     sandbox = client.get_sandbox(opts.target)
     current = sandbox.get("state")
     if current == "started":
         return sandbox
+    if current == "destroyed":
+        raise destroyed_error(sandbox)
     if not opts.start:
         raise CliError(
             Category.CONFLICT,
@@ -116,9 +119,7 @@ def _started(app: AppContext, opts: ExecOptions) -> JSONObject:
                 "or pass --start to start it first"
             ),
         )
-    ident = str(sandbox["id"])
-    sandbox = when_settled(app, ident, client.start_sandbox, DEFAULT_WAIT_TIMEOUT)
-    return wait_until(app, sandbox, {"started"}, DEFAULT_WAIT_TIMEOUT, "started")
+    return start_and_wait(app, str(sandbox["id"]), DEFAULT_WAIT_TIMEOUT)
 
 
 def exec_(

@@ -24,24 +24,19 @@ from daytona_cli.commands.options import (
     selector,
 )
 from daytona_cli.commands.sandbox.bulk_run import BulkOptions, Verb, run_bulk
-from daytona_cli.commands.sandbox.common import wait_until, when_settled
+from daytona_cli.commands.sandbox.common import start_and_wait, wait_until, when_settled
 from daytona_cli.context import AppContext
 from daytona_cli.errors import CliError
-from daytona_cli.states import FAILED, STOP_GOALS, STOPPED
+from daytona_cli.states import STOP_GOALS, STOPPED
 from daytona_cli.types import JSONObject
-from daytona_cli.waiting import failed_error
 
 
 def run_start(app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float) -> None:
-    """``startSandbox`` on every target (a started one is fine), then wait for ``started``."""
+    """``startSandbox`` on every target (a started one is fine, a paused one resumes, an
+    archived one is restored), then wait for ``started``."""
 
     def start_one(target: Target) -> JSONObject:
-        sandbox = when_settled(app, target.key, app.client().start_sandbox, timeout)
-        if sandbox.get("state") in FAILED:
-            raise failed_error(sandbox)
-        if wait:
-            sandbox = wait_until(app, sandbox, {"started"}, timeout, "started")
-        return sandbox
+        return start_and_wait(app, target.key, timeout, wait=wait)
 
     run_bulk(app, Verb("start", "started", confirm=False), opts, start_one)
 
