@@ -209,7 +209,8 @@ def test_starting_an_errored_sandbox_exits_5_with_the_servers_message(
 ) -> None:
     fake.add_sandbox("s", state="error", errorReason="disk full")
     result = cli("sandbox", "start", "s")
-    assert sent(fake) == [post("s", "start")]
+    # After a 400 one GET tells a sandbox the platform destroyed from one in another state.
+    assert sent(fake) == [post("s", "start"), ("GET", "/api/sandbox/s", None)]
     assert (result.exit_code, result.stdout, result.stderr) == (
         5,
         "",

@@ -114,7 +114,7 @@ def start_and_wait(
     try:
         sandbox = when_settled(app, target, client.start_sandbox, timeout)
     except CliError as err:
-        if err.category is not Category.NOT_FOUND:
+        if err.status == 400:  # refused for its state: say so when the platform destroyed it
             current = client.get_sandbox(target)
             if current.get("state") == "destroyed":
                 raise destroyed_error(current) from None
