@@ -166,16 +166,16 @@ def _response_problems(request: httpx.Request, response: httpx.Response) -> list
     response.read()
     route = route_of(request)
     operation = None if route is None else _operation(route, request.method)
-    if route is None or operation is None:
-        return [f"{request.method} {request.url.path}: answered {response.status_code} off-spec"]
-    if response.status_code == 101 and _is_websocket(request):
+    if response.status_code == 101 and _is_websocket(request) and operation is not None:
         if operation["operationId"] != "GetSessionCommandLogs":
             return [f"{operation['operationId']}: upgraded to a WebSocket"]
         return []
     if not response.is_success:
-        if route.spec == "toolbox":
+        if route is not None and route.spec == "toolbox":
             return _toolbox_error_problems(response)
         return _error_body_problems(response)
+    if route is None or operation is None:
+        return [f"{request.method} {request.url.path}: answered {response.status_code} off-spec"]
     if operation["operationId"] == "listSandboxes" and isinstance(_json(response), list):
         # Older servers answered the list with a bare array of items; clients accept both.
         return _schema_problems("api", "SandboxListItem", _json(response), reading=True, many=True)

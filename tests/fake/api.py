@@ -552,7 +552,8 @@ class ApiRoutes(_Base):
 
     @staticmethod
     def _refuse_if_busy(record: dict[str, Any]) -> None:
-        if record["_steps"] or record["state"] not in STABLE_STATES:
+        """409 while a transition is pending (a platform-destroyed record is not pending)."""
+        if record["_steps"] or record["state"] not in STABLE_STATES | {"destroyed"}:
             raise ApiError(409, "Sandbox state change in progress")
 
     def _view(self, record: dict[str, Any]) -> dict[str, Any]:

@@ -84,9 +84,10 @@ class SessionCommand:
             data += "\n"
         if self._input is None:
             raise OSError("the command has ended")
-        os.write(self._input, data.encode())
+        # Echoed first, so that the echo always precedes what the command makes of the input.
         if not self.suppress_echo:
             self._append(STDOUT_PREFIX + data.encode())
+        os.write(self._input, data.encode())
 
     def finish(self, code: int) -> None:
         """Record the exit code once the output has been read (or ``DRAIN_SECONDS`` passed)."""
