@@ -273,6 +273,28 @@ def test_the_older_bare_array_list_answer_keeps_the_contract_too(isolated: Path)
         assert problems_of(fake) == []
 
 
+def test_the_cli_runs_in_process_against_the_served_fake_over_sockets(
+    served_cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.add_sandbox("remote")
+    assert ok(served_cli("sandbox", "exec", "remote", "--", "echo", "over sockets")).stdout == (
+        "over sockets\n"
+    )
+    assert {request.url.host for request in fake.requests} == {"127.0.0.1"}
+    assert problems_of(fake) == []
+
+
+def test_on_an_old_server_commands_run_through_the_legacy_route(
+    old_fake: FakeDaytona, isolated: Path
+) -> None:
+    old_fake.add_sandbox("vintage")
+    result = ok(Cli(old_fake, isolated)("sandbox", "exec", "vintage", "--", "echo", "old"))
+    assert result.stdout == "old\n"
+    assert len(old_fake.requests_to("POST", "/toolbox/*/toolbox/process/execute")) == 1
+    assert old_fake.requests_to("POST", "/toolbox-proxy/*") == []
+    assert problems_of(old_fake) == []
+
+
 def test_the_specs_name_the_operations_of_todays_api_and_toolbox() -> None:
     by_spec = {
         spec: {

@@ -8,6 +8,7 @@ settings, and keeps each sandbox's filesystem and sessions.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -62,6 +63,7 @@ RECORD_LIMIT = 1024 * 1024
 SHELLS = ("zsh", "bash", "sh")
 
 
+@functools.cache
 def first_shell() -> str:
     """The daemon's shell: the first of zsh, bash, sh on PATH (NOTES.md "Running commands")."""
     for name in SHELLS:
