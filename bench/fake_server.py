@@ -33,14 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import tests.fake_daytona as fake_module  # noqa: E402
+import tests.fake.records as fake_records  # noqa: E402
 from tests.fake_daytona import FakeDaytona  # noqa: E402
 
-# The official SDK (0.226) validates list items strictly and needs `networkBlockAll`, which the
-# real API sends; the fake's list items leave it out. Every client gets the same bytes.
-fake_module.LIST_ITEM_FIELDS = fake_module.LIST_ITEM_FIELDS | {"networkBlockAll"}
 # Timestamps are parsed again for every comparison of every sort of every page; cache them.
-fake_module._timestamp = functools.lru_cache(maxsize=None)(fake_module._timestamp)
+fake_records.timestamp = functools.lru_cache(maxsize=None)(fake_records.timestamp)
 
 
 def _copy(value: Any) -> Any:

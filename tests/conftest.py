@@ -2,7 +2,11 @@
 
 The runner drives the real entry point (`daytona_cli.app.run`) with the real client code; only the
 transport is swapped for the fake (`httpx.MockTransport`), and it can pretend to be a terminal.
-Every exchange a test causes is checked against the OpenAPI spec when the test ends.
+Every exchange a test causes is checked against the specs (tests/contract.py) when the test ends.
+
+Streaming (the log WebSocket of `exec`) cannot run in-process: a MockTransport cannot upgrade a
+connection. Such tests use `served_cli`: the same in-process runner with the default transport,
+against the `fake` served on loopback. `old_fake` is a server from before the toolbox proxy.
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ def make_fake() -> Iterator[Callable[..., FakeDaytona]]:
     fakes: list[FakeDaytona] = []
 
     def make(**kwargs: Any) -> FakeDaytona:
+        # Until the CLI names a deleted sandbox as the user knew it (issue 9, promise 8), the
+        # API's rename on delete is off here; drop this default to prove that promise.
+        kwargs.setdefault("rename_on_delete", False)
         made = FakeDaytona(api_key=API_KEY, base_url=BASE_URL, proxy_url=PROXY_URL, **kwargs)
         fakes.append(made)
         return made
@@ -94,10 +101,12 @@ class Result:
 class Cli:
     """Runs `daytona-cli ARGS` in-process against the fake."""
 
-    def __init__(self, fake: FakeDaytona, workdir: Path) -> None:
+    def __init__(self, fake: FakeDaytona, workdir: Path, url: str | None = None) -> None:
+        """``url``: the served fake's URL, reached with the default transport (real sockets)."""
         self.fake = fake
         self.workdir = workdir
-        self.env: dict[str, str] = {"DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": BASE_URL}
+        self.served = url is not None
+        self.env: dict[str, str] = {"DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": url or BASE_URL}
 
     def __call__(
         self,
@@ -129,7 +138,7 @@ class Cli:
             environ=environ,
             cwd=self.workdir,
             streams=streams,
-            transport=httpx.MockTransport(self.fake.handler),
+            transport=None if self.served else httpx.MockTransport(self.fake.handler),
             clock=clock or Clock(),
         )
         code = run(list(args), runtime)
@@ -139,6 +148,12 @@ class Cli:
 @pytest.fixture
 def cli(fake: FakeDaytona, isolated: Path) -> Cli:
     return Cli(fake, isolated)
+
+
+@pytest.fixture
+def old_fake(make_fake: Callable[..., FakeDaytona]) -> FakeDaytona:
+    """A server from before the toolbox proxy: the legacy execute route, no toolboxProxyUrl."""
+    return make_fake(server_version="old", transition_seconds=0.05)
 
 
 class VirtualClock:
@@ -195,6 +210,14 @@ def served(fake: FakeDaytona) -> Iterator[str]:
     """The same fake on 127.0.0.1, for running the installed command as a subprocess."""
     with fake.serve() as url:
         yield url
+
+
+@pytest.fixture
+def served_cli(fake: FakeDaytona, served: str, isolated: Path) -> Cli:
+    """The in-process runner against the served fake over real sockets (WebSockets work);
+    ``fake.follow_close_delay`` is short here, so a followed command ends promptly."""
+    fake.follow_close_delay = 0.05
+    return Cli(fake, isolated, url=served)
 
 
 def run_installed(

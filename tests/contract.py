@@ -1,18 +1,43 @@
-"""Check HTTP exchanges against the API contract in ``tests/openapi.yaml``.
+"""Check HTTP exchanges against the three specs in ``tests/`` (copied from
+``../shared/daytona-api/``): ``openapi.yaml`` (the Daytona API), ``toolbox.yaml`` (the Toolbox
+API behind a sandbox's ``toolboxProxyUrl``) and ``legacy-execute.yaml`` (the execute route older
+servers still have).
 
-Both sides of the conversation are held to the spec: the CLI's requests (path, query, headers,
-body) and the fake's answers. Objects may not carry properties the spec does not list, so a
-typo in a request field or a field leaking into a list item is caught. Error answers are only
-checked for Daytona's error-body keys, since the spec documents none. The toolbox-proxy
-execute route is not in the spec; it is checked by hand against ``ExecuteRequest`` /
-``ExecuteResponse`` (plus the ``envs`` map that route accepts).
+Which spec a request answers to is read from its path alone, so requests may go to any host:
 
-Requests may go to any host and to a base path of ``/api`` or nothing; they are validated as
-if sent to the spec's server, ``https://app.daytona.io/api``.
+- ``[/api]/toolbox/{id}/toolbox/process/execute``: legacy-execute.yaml, base ``/api``;
+- ``[/api]/sandbox...`` and ``[/api]/snapshots...``: openapi.yaml, base ``/api``;
+- ``<any base>/{sandboxId}/<toolbox route>`` (``/process/...``, ``/files...``, ``/work-dir``,
+  ``/user-home-dir``): toolbox.yaml, whose base is ``{toolboxProxyUrl}/{sandboxId}``.
+
+Both sides of the conversation are held to the spec: requests (path, query, headers, body) and
+answers. Objects may not carry properties the spec does not list, and query parameters the
+operation does not declare are refused, so a typo is caught on either side. Where the specs say
+less than the wire carries, this module reads them as follows (and nowhere else):
+
+- Error answers of the API and the legacy route: the specs document none, so only Daytona's
+  error-body keys are checked (``ERROR_KEYS``, NOTES.md "Error bodies").
+- Error answers of the toolbox: the daemon's error middleware always writes JSON, whatever
+  media type toolbox.yaml lists for a status (swaggo copies the route's ``@Produce``), so the
+  body is checked as JSON against ``ErrorResponse``, for any error status.
+- ``UploadFile`` lists only ``multipart/form-data``, but its description (and the daemon) take
+  a raw body too: the spec is read with ``application/octet-stream`` added for it.
+- Plain-text answers (``GetSessionCommandLogs`` without the SDK header) and binary downloads:
+  the content type must be one the operation lists; the body is not parsed (the spec's schema
+  for ``text/plain`` is the JSON object, which plain text cannot be).
+- A WebSocket follow (``GET .../logs?follow=true`` with ``Upgrade: websocket``): the request is
+  checked as ``GetSessionCommandLogs``; its ``101`` answer and the frames are outside the spec.
+- A request whose body the fake streamed to disk without keeping it (``request.extensions
+  ["fake_body_elided"]``, a large upload) is checked without its body.
+- An answer the fake marks ``response.extensions["fake_tolerated"]`` (a tuple of problem
+  fragments) is spared exactly those problems: the fake sets it only for behaviour a test
+  switched on on purpose (list items without ``id``, an old server's records without
+  ``toolboxProxyUrl``, raw answers from ``inject_raw``; ``""`` tolerates everything).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
@@ -21,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from jsonschema.protocols import Validator
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
@@ -30,14 +56,37 @@ from openapi_core.validation.schemas import (
 )
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-SPEC_PATH = Path(__file__).with_name("openapi.yaml")
-SPEC_HOST = "https://app.daytona.io"
-SPEC_BASE = "/api"
+HERE = Path(__file__).parent
+SPEC_PATH = HERE / "openapi.yaml"
+TOOLBOX_SPEC_PATH = HERE / "toolbox.yaml"
+LEGACY_SPEC_PATH = HERE / "legacy-execute.yaml"
+SPEC_PATHS = {"api": SPEC_PATH, "toolbox": TOOLBOX_SPEC_PATH, "legacy": LEGACY_SPEC_PATH}
 ERROR_KEYS = ("path", "timestamp", "statusCode", "error", "message")
+TOLERATED = "fake_tolerated"
+BODY_ELIDED = "fake_body_elided"
 
 _LEGACY_EXECUTE = re.compile(r"^(?:/api)?(/toolbox/[^/]+/toolbox/process/execute)$")
 _API_ROUTE = re.compile(r"^(?:/api)?(/(?:sandbox|snapshots)(?:/.*)?)$")
-_PROXY_EXECUTE = re.compile(r"/[^/]+/process/execute$")
+_TOOLBOX_ROUTE = re.compile(
+    r"^(?P<base>.*?)/(?P<sandbox>[^/]+)(?P<route>/(?:process|files|work-dir|user-home-dir)(?:/.*)?)$"
+)
+# Where each spec's server puts a route, for openapi-core's server matching.
+_HOSTS = {
+    "api": "https://app.daytona.io",
+    "legacy": "https://app.daytona.io",
+    "toolbox": "https://proxy.app.daytona.io",
+}
+_PLAIN_MEDIA = ("text/plain", "application/octet-stream")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A request placed in a spec: ``path`` is the spec's path for it (percent-encoded, under
+    the spec's server), ``route`` the part that matches a template in ``paths``."""
+
+    spec: str
+    path: str
+    route: str
 
 
 @dataclass
@@ -49,7 +98,7 @@ class _SpecRequest:
     body: bytes | None
     content_type: str
     parameters: RequestParameters = field(default_factory=RequestParameters)
-    host_url: str = SPEC_HOST
+    host_url: str = _HOSTS["api"]
 
 
 @dataclass
@@ -69,59 +118,121 @@ def validate_exchange(request: httpx.Request, response: httpx.Response) -> list[
 
 def request_problems(request: httpx.Request) -> list[str]:
     """What is wrong with a request the CLI sent (or a test sent to the fake)."""
-    request.read()
-    route = _spec_path(request)
+    route = route_of(request)
     if route is None:
-        if _PROXY_EXECUTE.search(request.url.path) and request.method == "POST":
-            return _proxy_request_problems(request)
-        return [f"{request.method} {request.url.path}: not a route of the API"]
+        return [f"{request.method} {request.url.path}: not a route of the API or the toolbox"]
+    if _operation(route, request.method) is None:
+        return [f"{request.method} {request.url.path}: not an operation of {route.spec}"]
     problems = [
-        _describe(error) for error in _openapi().iter_request_errors(_adapt(request, route))
+        problem
+        for error in _openapi(route.spec).iter_request_errors(_adapt(request, route))
+        for problem in _describe(error)
     ]
     return problems + _undeclared_query(request, route)
 
 
 def response_problems(request: httpx.Request, response: httpx.Response) -> list[str]:
     """What is wrong with the answer to a request (by the fake, or any server)."""
+    tolerated: tuple[str, ...] = response.extensions.get(TOLERATED, ())
+    return [
+        problem
+        for problem in _response_problems(request, response)
+        if not any(fragment in problem for fragment in tolerated)
+    ]
+
+
+def route_of(request: httpx.Request) -> Route | None:
+    """The spec and spec path a request falls under, or None."""
+    raw_path = request.url.raw_path.decode("ascii").split("?", 1)[0]
+    for spec, pattern in (("legacy", _LEGACY_EXECUTE), ("api", _API_ROUTE)):
+        match = pattern.match(raw_path)
+        if match:
+            return Route(spec, "/api" + match.group(1), match.group(1))
+    match = _TOOLBOX_ROUTE.match(raw_path)
+    if match:
+        sandbox, route = match.group("sandbox"), match.group("route")
+        return Route("toolbox", f"/toolbox/{sandbox}{route}", route)
+    return None
+
+
+def operation_id(request: httpx.Request) -> str | None:
+    """The spec's operationId for a request, or None when it is not one."""
+    route = route_of(request)
+    operation = None if route is None else _operation(route, request.method)
+    return None if operation is None else str(operation["operationId"])
+
+
+def _response_problems(request: httpx.Request, response: httpx.Response) -> list[str]:
     response.read()
+    route = route_of(request)
+    operation = None if route is None else _operation(route, request.method)
+    if response.status_code == 101 and _is_websocket(request) and operation is not None:
+        if operation["operationId"] != "GetSessionCommandLogs":
+            return [f"{operation['operationId']}: upgraded to a WebSocket"]
+        return []
     if not response.is_success:
+        if route is not None and route.spec == "toolbox":
+            return _toolbox_error_problems(response)
         return _error_body_problems(response)
-    route = _spec_path(request)
-    if route is None:
-        if _PROXY_EXECUTE.search(request.url.path):
-            return _schema_problems("ExecuteResponse", _json(response), reading=True)
+    if route is None or operation is None:
         return [f"{request.method} {request.url.path}: answered {response.status_code} off-spec"]
-    body = _json(response)
-    if _operation_id(request.method, route) == "listSandboxes" and isinstance(body, list):
+    if operation["operationId"] == "listSandboxes" and isinstance(_json(response), list):
         # Older servers answered the list with a bare array of items; clients accept both.
-        return _schema_problems("SandboxListItem", body, reading=True, many=True)
+        return _schema_problems("api", "SandboxListItem", _json(response), reading=True, many=True)
+    media = _plain_media(operation, response)
+    if media is not None:
+        return media
     spec_response = _SpecResponse(
         status_code=response.status_code,
         content_type=response.headers.get("content-type", ""),
         headers=Headers(response.headers.multi_items()),
         data=response.content,
     )
-    spec_request = _adapt(request, route)
-    return [_describe(e) for e in _openapi().iter_response_errors(spec_request, spec_response)]
+    errors = _openapi(route.spec).iter_response_errors(_adapt(request, route), spec_response)
+    return [problem for error in errors for problem in _describe(error)]
+
+
+def _plain_media(operation: dict[str, Any], response: httpx.Response) -> list[str] | None:
+    """Problems of a text or binary answer (content type only), or None for other answers."""
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in _PLAIN_MEDIA:
+        return None
+    declared = operation.get("responses", {}).get(str(response.status_code), {})
+    listed = list(declared.get("content", {}))
+    if content_type in listed:
+        return []
+    return [
+        f"{operation['operationId']} {response.status_code}: content type {content_type!r} "
+        f"is not one of {listed}"
+    ]
+
+
+def _is_websocket(request: httpx.Request) -> bool:
+    return request.headers.get("upgrade", "").lower() == "websocket"
 
 
 @functools.cache
-def _openapi() -> OpenAPI:
-    return OpenAPI.from_file_path(
-        str(SPEC_PATH), config=Config(additional_properties_default_policy="forbid")
-    )
-
-
-@functools.cache
-def _spec_document() -> dict[str, Any]:
-    document: dict[str, Any] = _openapi().spec.read_value()
+def _document(spec: str) -> dict[str, Any]:
+    """A spec as a dict, with ``UploadFile``'s raw body added (see the module docstring)."""
+    document: dict[str, Any] = yaml.safe_load(SPEC_PATHS[spec].read_text())
+    if spec == "toolbox":
+        body = document["paths"]["/files/upload-v2"]["post"]["requestBody"]["content"]
+        body["application/octet-stream"] = {"schema": {"type": "string", "format": "binary"}}
     return document
 
 
 @functools.cache
-def _schema_validator(name: str, *, reading: bool) -> Validator:
-    """A strict (no undeclared properties) validator for one of the spec's components."""
-    app = _openapi()
+def _openapi(spec: str) -> OpenAPI:
+    return OpenAPI.from_dict(
+        copy.deepcopy(_document(spec)),
+        config=Config(additional_properties_default_policy="forbid"),
+    )
+
+
+@functools.cache
+def _schema_validator(spec: str, name: str, *, reading: bool) -> Validator:
+    """A strict (no undeclared properties) validator for one of a spec's components."""
+    app = _openapi(spec)
     schema = app.spec / "components" / "schemas" / name
     factory = (
         oas30_read_schema_validators_factory if reading else oas30_write_schema_validators_factory
@@ -129,54 +240,45 @@ def _schema_validator(name: str, *, reading: bool) -> Validator:
     return factory.create(app.spec, schema, forbid_unspecified_additional_properties=True).validator
 
 
-def _spec_path(request: httpx.Request) -> str | None:
-    """The request's path below the API base (still percent-encoded), if it is an API route."""
-    raw_path = request.url.raw_path.decode("ascii").split("?", 1)[0]
-    for pattern in (_LEGACY_EXECUTE, _API_ROUTE):
-        match = pattern.match(raw_path)
-        if match:
-            return match.group(1)
+@functools.cache
+def _templates(spec: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple(
+        (re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))), template)
+        for template in _document(spec)["paths"]
+    )
+
+
+def _operation(route: Route, method: str) -> dict[str, Any] | None:
+    """The spec's operation for a route and method, or None."""
+    for pattern, template in _templates(route.spec):
+        if pattern.fullmatch(route.route):
+            operation: dict[str, Any] | None = _document(route.spec)["paths"][template].get(
+                method.lower()
+            )
+            return operation
     return None
 
 
-def _adapt(request: httpx.Request, route: str) -> _SpecRequest:
+def _adapt(request: httpx.Request, route: Route) -> _SpecRequest:
+    elided = request.extensions.get(BODY_ELIDED) is not None
+    if not elided:
+        request.read()
     return _SpecRequest(
-        path=SPEC_BASE + route,
+        path=route.path,
         method=request.method.lower(),
-        body=request.content or None,
+        body=None if elided else request.content or None,
         content_type=request.headers.get("content-type", "").lower(),
         parameters=RequestParameters(
             query=ImmutableMultiDict(request.url.params.multi_items()),
             header=Headers(request.headers.multi_items()),
         ),
+        host_url=_HOSTS[route.spec],
     )
 
 
-def _template_match(route: str) -> str | None:
-    """The spec's path template that a concrete route falls under."""
-    for template in _spec_document()["paths"]:
-        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
-        if re.fullmatch(pattern, route):
-            return str(template)
-    return None
-
-
-def _operation(method: str, route: str) -> dict[str, Any] | None:
-    template = _template_match(route)
-    if template is None:
-        return None
-    operation: dict[str, Any] | None = _spec_document()["paths"][template].get(method.lower())
-    return operation
-
-
-def _operation_id(method: str, route: str) -> str | None:
-    operation = _operation(method, route)
-    return None if operation is None else str(operation["operationId"])
-
-
-def _undeclared_query(request: httpx.Request, route: str) -> list[str]:
+def _undeclared_query(request: httpx.Request, route: Route) -> list[str]:
     """openapi-core ignores unknown query parameters; the server would too, silently."""
-    operation = _operation(request.method, route)
+    operation = _operation(route, request.method)
     if operation is None:
         return []
     declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
@@ -185,24 +287,6 @@ def _undeclared_query(request: httpx.Request, route: str) -> list[str]:
         for name in dict.fromkeys(request.url.params.keys())
         if name not in declared
     ]
-
-
-def _proxy_request_problems(request: httpx.Request) -> list[str]:
-    problems = []
-    if not request.headers.get("authorization", "").lower().startswith("bearer "):
-        problems.append("toolbox proxy: no bearer Authorization header")
-    if "application/json" not in request.headers.get("content-type", "").lower():
-        problems.append("toolbox proxy: the body is not declared as application/json")
-    body = _json(request)
-    if not isinstance(body, dict):
-        return [*problems, "toolbox proxy: the body is not a JSON object"]
-    envs = body.get("envs")
-    if "envs" in body and not (
-        isinstance(envs, dict) and all(isinstance(value, str) for value in envs.values())
-    ):
-        problems.append("toolbox proxy: envs must be an object of strings")
-    rest = {key: value for key, value in body.items() if key != "envs"}
-    return problems + _schema_problems("ExecuteRequest", rest, reading=False)
 
 
 def _error_body_problems(response: httpx.Response) -> list[str]:
@@ -221,8 +305,24 @@ def _error_body_problems(response: httpx.Response) -> list[str]:
     return problems
 
 
-def _schema_problems(name: str, value: Any, *, reading: bool, many: bool = False) -> list[str]:
-    validator = _schema_validator(name, reading=reading)
+def _toolbox_error_problems(response: httpx.Response) -> list[str]:
+    content_type = response.headers.get("content-type", "").lower()
+    problems = []
+    if "application/json" not in content_type:
+        problems.append(f"error {response.status_code}: content type {content_type!r} is not JSON")
+    body = _json(response)
+    problems += _schema_problems("toolbox", "ErrorResponse", body, reading=True)
+    if isinstance(body, dict) and body.get("statusCode", response.status_code) != (
+        response.status_code
+    ):
+        problems.append(f"error {response.status_code}: statusCode says {body['statusCode']}")
+    return problems
+
+
+def _schema_problems(
+    spec: str, name: str, value: Any, *, reading: bool, many: bool = False
+) -> list[str]:
+    validator = _schema_validator(spec, name, reading=reading)
     items = list(enumerate(value)) if many else [(None, value)]
     return [
         f"{name}{'' if index is None else f'[{index}]'}"
@@ -239,8 +339,9 @@ def _json(message: httpx.Request | httpx.Response) -> Any:
         return None
 
 
-def _describe(error: Exception) -> str:
-    """openapi-core's error names the failing part; the schema errors beneath it say why."""
+def _describe(error: Exception) -> list[str]:
+    """openapi-core's error names the failing part; the schema errors beneath it say why, one
+    problem each (so that a tolerated problem never hides another)."""
     chain: list[BaseException] = []
     cause: BaseException | None = error
     while cause is not None:
@@ -254,9 +355,9 @@ def _describe(error: Exception) -> str:
     if reasons:
         # The error's own text repeats the whole value and the raw errors after ": Value".
         label = str(error).split(": Value ", 1)[0]
-        return f"{label}: {'; '.join(reason.strip() for reason in reasons)}"
+        return [f"{label}: {reason.strip()}" for reason in reasons]
     messages: list[str] = []
     for link in chain:
         if not any(str(link) in message for message in messages):
             messages.append(str(link))
-    return "; ".join(messages)
+    return ["; ".join(messages)]

@@ -1,20 +1,15 @@
 """Helpers for the fault-injection and security suites (``test_faults.py``, ``test_secrets.py``).
 
-``FakeDaytona.inject`` replaces the real answer: a scripted fault never reaches the fake's real
-handler, so it can only model a request the server never acted on. :class:`FaultyFake` adds the
-two faults the fake itself cannot script:
-
-- ``lose_answer``: the real handler runs (a sandbox really is created, stopped or deleted), then
-  the answer is lost: the connection is dropped, or a 5xx goes out instead of the real answer.
-- ``inject_raw``: an answer with an arbitrary body and content type (truncated JSON, an HTML
-  error page), which ``inject`` cannot send because it always encodes ``json=`` as JSON.
+``FakeDaytona.inject`` replaces the real answer (the server never acts);
+``FakeDaytona.lose_answer`` lets the server act, then loses the answer (dropped, or a 5xx
+instead); ``FakeDaytona.inject_raw`` sends arbitrary bytes (truncated JSON, an HTML error page).
+``FaultyFake`` is another name for the fake, kept for the suites that use it.
 
 The rest runs the installed console script the way a CI job would, and measures it.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import http
 import json
 import os
@@ -36,98 +31,9 @@ from tests.conftest import API_KEY, CLI, Result
 from tests.contract import request_problems, response_problems
 from tests.fake_daytona import FakeDaytona
 
-
-@dataclass
-class _Scripted:
-    """What the loopback and in-process transports read from a fault: drop it, or trickle it."""
-
-    method: str
-    pattern: str
-    remaining: int
-    drop: bool = False
-    trickle: float = 0.0
-    status: int | None = None
-    body: bytes = b""
-    content_type: str = ""
-    headers: dict[str, str] | None = None
-
-
-class FaultyFake(FakeDaytona):
-    """FakeDaytona that can also lose an answer after acting, and send raw bodies."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._losses: list[_Scripted] = []
-        self._raw: list[_Scripted] = []
-        self.raw_answers = 0
-
-    def lose_answer(self, method: str, path: str, *, status: int | None = None, times: int = 1):
-        """Let the real handler act on the next ``times`` matching requests, then lose the
-        answer: drop the connection (``status=None``) or answer ``status`` instead."""
-        with self._lock:
-            self._losses.append(
-                _Scripted(method.upper(), path, times, drop=status is None, status=status)
-            )
-
-    def inject_raw(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: bytes,
-        status: int = 200,
-        content_type: str = "application/json",
-        headers: Mapping[str, str] | None = None,
-        times: int = 1,
-    ) -> None:
-        """Answer the next ``times`` matching requests with exactly these bytes."""
-        with self._lock:
-            self._raw.append(
-                _Scripted(
-                    method.upper(),
-                    path,
-                    times,
-                    status=status,
-                    body=body,
-                    content_type=content_type,
-                    headers=dict(headers or {}),
-                )
-            )
-
-    def scripted_left(self) -> int:
-        with self._lock:
-            return sum(item.remaining for item in self._losses + self._raw)
-
-    def _take(self, queue: list[_Scripted], request: httpx.Request) -> _Scripted | None:
-        path = route_path(request)
-        with self._lock:
-            for item in queue:
-                if fnmatch.fnmatchcase(request.method, item.method) and fnmatch.fnmatchcase(
-                    path, item.pattern
-                ):
-                    item.remaining -= 1
-                    if item.remaining <= 0:
-                        queue.remove(item)
-                    return item
-        return None
-
-    def _respond(self, request: httpx.Request) -> tuple[httpx.Response, Any]:
-        raw = self._take(self._raw, request)
-        if raw is not None:
-            with self._lock:
-                self.raw_answers += 1
-            headers = {"content-type": raw.content_type, **(raw.headers or {})}
-            return httpx.Response(raw.status or 200, headers=headers, content=raw.body), raw
-        response, fault = super()._respond(request)
-        if fault is not None:
-            return response, fault
-        loss = self._take(self._losses, request)
-        if loss is None:
-            return response, None
-        if loss.drop:
-            return response, loss
-        assert loss.status is not None
-        return error_response(request, loss.status, "Internal server error"), loss
+FaultyFake = FakeDaytona
+"""The fake itself now loses answers (``lose_answer``) and sends raw bodies (``inject_raw``);
+the name stays for the suites written against it."""
 
 
 def route_path(request: httpx.Request) -> str:

@@ -135,6 +135,7 @@ def slow_network(isolated: Path) -> Iterator[tuple[FakeDaytona, Cli, Spans]]:
         proxy_url=PROXY_URL,
         transition_seconds=0.05,
         latency=0.05,
+        rename_on_delete=False,  # until the CLI names a deleted sandbox as asked (issue 9, #8)
     )
     spans = Spans(fake)
     yield fake, Cli(fake, isolated), spans

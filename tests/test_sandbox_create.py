@@ -748,14 +748,16 @@ def test_quiet_still_prints_the_new_id_when_the_wait_ends_badly(
     assert f"daytona-cli sandbox delete {sandbox_id} --yes" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="until the fake follows today's API (volumes, secrets)")
 def test_create_options_of_todays_api_reach_the_body(
     cli: Cli, fake: FakeDaytona, isolated: Path
 ) -> None:
     (isolated / "Dockerfile").write_text("FROM python:3.12-slim\nRUN pip install httpx\n")
+    data = fake.add_volume("data")
+    fake.add_volume("cache")
+    fake.add_secret("openai", "sk-not-shown")
     result = cli(
         "sandbox", "create", "--name", "new", "--dockerfile", "Dockerfile", "--cpu", "2",
-        "--auto-pause", "30", "--ttl", "120", "--network-allow-list", "10.0.0.0/8, 1.2.3.4/32",
+        "--ttl", "120", "--network-allow-list", "10.0.0.0/8, 1.2.3.4/32",
         "--volume", "data:/data", "--volume", "cache:/home/daytona/.cache",
         "--secret", "OPENAI_API_KEY=openai", "-q",
     )  # fmt: skip
@@ -765,7 +767,7 @@ def test_create_options_of_todays_api_reach_the_body(
         "dockerfileContent": "FROM python:3.12-slim\nRUN pip install httpx\n"
     }
     assert body["cpu"] == 2
-    assert (body["autoPauseInterval"], body["autoStopInterval"], body["ttlMinutes"]) == (30, 0, 120)
+    assert body["ttlMinutes"] == 120
     assert body["networkAllowList"] == "10.0.0.0/8,1.2.3.4/32"
     assert body["volumes"] == [
         {"volumeId": "data", "mountPath": "/data"},
@@ -773,6 +775,21 @@ def test_create_options_of_todays_api_reach_the_body(
     ]
     assert body["secrets"] == [{"OPENAI_API_KEY": "openai"}]
     assert "snapshot" not in body
+    shown = cli("sandbox", "get", "new")
+    # The API resolves a volume's name to its ID.
+    assert f"{data}:/data" in shown.stdout and "only 10.0.0.0/8,1.2.3.4/32" in shown.stdout
+
+
+def test_auto_pause_alone_turns_auto_stop_off_for_a_sandbox_that_can_pause(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.add_snapshot("vm", sandboxClass="linux-vm")
+    result = cli("sandbox", "create", "--snapshot", "vm", "--auto-pause", "30", "-q")
+    assert result.exit_code == 0, result
+    body = json.loads(fake.requests_to("POST", "/sandbox")[0].content)
+    assert (body["autoPauseInterval"], body["autoStopInterval"]) == (30, 0)
+    shown = cli("sandbox", "get", result.stdout.strip())
+    assert "Auto-pause\t30 min" in shown.stdout
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """`daytona-cli sandbox exec`: resolution, quoting, byte-exact output and the exit-code contract.
 
-The fake really runs each command with ``/bin/sh``, so outputs and exit codes are the genuine
-article; every test also checks which requests reached the API.
+The fake really runs each command with the sandbox's shell, so outputs and exit codes are the
+genuine article; every test also checks which requests reached the API. The fake here is a
+transitional server with both the legacy execute route and the toolbox proxy.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from tests.fake_daytona import FakeDaytona
 
 LEGACY = "/toolbox/*/toolbox/process/execute"
 PROXY = "/toolbox-proxy/*/process/execute"
+
+
+@pytest.fixture
+def fake(make_fake: Any) -> FakeDaytona:
+    return make_fake(transition_seconds=0.05, legacy_execute=True)
 
 
 @pytest.fixture
@@ -164,12 +170,12 @@ def test_json_success_prints_exit_code_zero(
 def test_cwd_is_sent_and_honoured(
     cli: Cli, fake: FakeDaytona, demo: dict[str, Any], tmp_path: Path
 ) -> None:
-    place = tmp_path / "some dir"
+    place = fake.host_path("demo", "/some dir")  # commands run on the host, in the sandbox's tree
     place.mkdir()
     (place / "marker.txt").write_text("")
-    result = cli("sandbox", "exec", "demo", "--cwd", str(place), "--", "pwd; ls")
+    result = cli("sandbox", "exec", "demo", "--cwd", "/some dir", "--", "pwd; ls")
     assert (result.exit_code, result.stdout, result.stderr) == (0, f"{place}\nmarker.txt\n", "")
-    assert executed(fake) == [{"command": "pwd; ls", "cwd": str(place)}]
+    assert executed(fake) == [{"command": "pwd; ls", "cwd": "/some dir"}]
 
 
 def test_a_cwd_that_does_not_exist_exits_126_with_a_message_on_stderr(
@@ -487,11 +493,9 @@ def test_the_proxy_fallback_passes_quoting_cwd_and_json_through(
 ) -> None:
     fake.legacy_execute = False
     argv = ["printf", "%s", "a 'b' $HOME"]
-    result = cli("sandbox", "exec", "demo", "--json", "--cwd", str(tmp_path), "--", *argv)
+    result = cli("sandbox", "exec", "demo", "--json", "--cwd", "/tmp", "--", *argv)
     assert (result.exit_code, result.json()) == (0, {"exitCode": 0, "result": "a 'b' $HOME"})
-    assert bodies(fake.requests_to("POST", PROXY)) == [
-        {"command": shlex.join(argv), "cwd": str(tmp_path)}
-    ]
+    assert bodies(fake.requests_to("POST", PROXY)) == [{"command": shlex.join(argv), "cwd": "/tmp"}]
 
 
 def test_the_proxy_fallback_reports_a_timeout_as_124(
