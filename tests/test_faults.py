@@ -49,7 +49,7 @@ pytestmark = pytest.mark.timeout(60)
 
 REQUEST_ID = "daytona-cli/request-id"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-EXECUTE = "/toolbox/*/toolbox/process/execute"
+EXECUTE = "/toolbox-proxy/*/process/execute"
 
 
 def sequence(fake: FakeDaytona) -> list[tuple[str, str]]:

@@ -1,8 +1,8 @@
 """`daytona-cli sandbox exec`: resolution, quoting, byte-exact output and the exit-code contract.
 
 The fake really runs each command with the sandbox's shell, so outputs and exit codes are the
-genuine article; every test also checks which requests reached the API. The fake here is a
-transitional server with both the legacy execute route and the toolbox proxy.
+genuine article; every test also checks which requests reached the API. Commands go through
+the sandbox's toolbox proxy; an older server without one gets the legacy route.
 """
 
 from __future__ import annotations
@@ -15,16 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import BASE_URL, PROXY_URL, Cli
+from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli
 from tests.fake_daytona import FakeDaytona
 
 LEGACY = "/toolbox/*/toolbox/process/execute"
 PROXY = "/toolbox-proxy/*/process/execute"
-
-
-@pytest.fixture
-def fake(make_fake: Any) -> FakeDaytona:
-    return make_fake(transition_seconds=0.05, legacy_execute=True)
 
 
 @pytest.fixture
@@ -37,8 +32,8 @@ def bodies(requests: list[httpx.Request]) -> list[dict[str, Any]]:
 
 
 def executed(fake: FakeDaytona) -> list[dict[str, Any]]:
-    """Bodies of the execute requests that reached the legacy route."""
-    return bodies(fake.requests_to("POST", LEGACY))
+    """Bodies of the execute requests that reached the toolbox proxy."""
+    return bodies(fake.requests_to("POST", PROXY))
 
 
 def paths(fake: FakeDaytona) -> list[tuple[str, str]]:
@@ -55,7 +50,7 @@ def test_a_name_is_resolved_to_the_id_before_the_command_is_posted_with_the_id(
     assert (result.exit_code, result.stdout, result.stderr) == (0, "hello\n", "")
     assert paths(fake) == [
         ("GET", "/api/sandbox/demo"),
-        ("POST", f"/api/toolbox/{demo['id']}/toolbox/process/execute"),
+        ("POST", f"/toolbox/{demo['id']}/process/execute"),
     ]
     assert executed(fake) == [{"command": "echo hello"}]
 
@@ -63,7 +58,7 @@ def test_a_name_is_resolved_to_the_id_before_the_command_is_posted_with_the_id(
 def test_an_id_works_as_well_as_a_name(cli: Cli, fake: FakeDaytona, demo: dict[str, Any]) -> None:
     result = cli("sandbox", "exec", demo["id"], "--", "echo", "by id")
     assert (result.exit_code, result.stdout) == (0, "by id\n")
-    assert paths(fake)[-1] == ("POST", f"/api/toolbox/{demo['id']}/toolbox/process/execute")
+    assert paths(fake)[-1] == ("POST", f"/toolbox/{demo['id']}/process/execute")
 
 
 # -- what is sent ----------------------------------------------------------------------------
@@ -184,10 +179,21 @@ def test_a_cwd_that_does_not_exist_exits_126_with_a_message_on_stderr(
     missing = tmp_path / "nowhere"
     result = cli("sandbox", "exec", "demo", "--cwd", str(missing), "--", "true")
     assert result.exit_code == 126
-    assert result.stdout == ""
-    assert "could not start" in result.stderr
-    assert str(missing) in result.stderr
+    # What the daemon said goes to stdout unchanged; one stderr line says what -1 means.
+    assert str(missing) in result.stdout
+    (line,) = result.stderr.splitlines()
+    assert "could not be started" in line and "killed by a signal" in line
     assert executed(fake) == [{"command": "true", "cwd": str(missing)}]
+
+
+def test_a_command_killed_by_a_signal_keeps_its_output_and_exits_126(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--", "echo partial; kill -9 $$")
+    assert (result.exit_code, result.stdout) == (126, "partial\n")
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: the sandbox reported exit code -1")
+    assert "killed by a signal" in line
 
 
 def test_a_cwd_that_does_not_exist_under_json_still_exits_126(
@@ -204,7 +210,7 @@ def test_timeout_is_sent_as_the_body_timeout_in_whole_seconds(
 ) -> None:
     result = cli("sandbox", "exec", "demo", "--timeout", "30", "--", "echo", "quick")
     assert (result.exit_code, result.stdout) == (0, "quick\n")
-    [request] = fake.requests_to("POST", LEGACY)
+    [request] = fake.requests_to("POST", PROXY)
     assert json.loads(request.content) == {"command": "echo quick", "timeout": 30}
     # The daemon decodes `timeout` into a Go *uint32: `30.0` would be rejected there.
     assert isinstance(json.loads(request.content)["timeout"], int), request.content
@@ -215,7 +221,7 @@ def test_a_fractional_timeout_is_refused_or_rounded_up_to_whole_seconds(
 ) -> None:
     result = cli("sandbox", "exec", "demo", "--timeout", "1.5", "--", "echo", "quick")
     if result.exit_code == 125:
-        assert fake.requests_to("POST", LEGACY) == []
+        assert fake.requests_to("POST", PROXY) == []
         return
     assert (result.exit_code, result.stdout) == (0, "quick\n")
     [body] = executed(fake)
@@ -437,21 +443,25 @@ def test_a_network_failure_exits_125(cli: Cli, fake: FakeDaytona, demo: dict[str
 def test_a_network_failure_during_execute_exits_125(
     cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
 ) -> None:
-    fake.inject("POST", LEGACY, drop=True)
+    fake.inject("POST", PROXY, drop=True)
     result = cli("sandbox", "exec", "demo", "--", "echo", "hi")
     assert result.exit_code == 125
     assert result.stdout == ""
-    assert fake.requests_to("POST", PROXY) == []
+    # Never sent again once sent, and never by another route.
+    assert len(fake.requests_to("POST", PROXY)) == 1
+    assert fake.requests_to("POST", LEGACY) == []
+    assert "may have run" in result.stderr
 
 
 def test_a_server_error_on_execute_exits_125_not_1(
     cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
 ) -> None:
-    fake.inject("POST", LEGACY, status=500)
+    fake.inject("POST", PROXY, status=500)
     result = cli("sandbox", "exec", "demo", "--", "echo", "hi")
     assert result.exit_code == 125
     assert result.stdout == ""
-    assert fake.requests_to("POST", PROXY) == []
+    assert len(fake.requests_to("POST", PROXY)) == 1
+    assert fake.requests_to("POST", LEGACY) == []
 
 
 def test_a_rejected_key_exits_125_not_4(cli: Cli, fake: FakeDaytona, demo: dict[str, Any]) -> None:
@@ -460,32 +470,74 @@ def test_a_rejected_key_exits_125_not_4(cli: Cli, fake: FakeDaytona, demo: dict[
     assert "DAYTONA_API_KEY" in result.stderr
 
 
-# -- the toolbox proxy fallback --------------------------------------------------------------
+# -- the toolbox proxy first, the legacy route only without one ------------------------------
 
 
-def test_when_the_legacy_route_is_gone_the_toolbox_proxy_gets_the_same_body(
+def test_a_started_sandbox_costs_the_lookup_plus_one_request_through_its_proxy(
     cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
 ) -> None:
-    fake.legacy_execute = False
     result = cli("sandbox", "exec", "demo", "--timeout", "30", "--", "echo", "via proxy")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "via proxy\n", "")
-    [legacy] = fake.requests_to("POST", LEGACY)
+    assert [str(r.url) for r in fake.requests] == [
+        f"{BASE_URL}/sandbox/demo",
+        f"{PROXY_URL}/{demo['id']}/process/execute",
+    ]
     [proxied] = fake.requests_to("POST", PROXY)
-    assert str(proxied.url) == f"{PROXY_URL}/{demo['id']}/process/execute"
-    assert str(legacy.url) == f"{BASE_URL}/toolbox/{demo['id']}/toolbox/process/execute"
-    assert json.loads(proxied.content) == json.loads(legacy.content)
     assert json.loads(proxied.content) == {"command": "echo 'via proxy'", "timeout": 30}
-    assert proxied.headers["authorization"] == legacy.headers["authorization"]
+    assert proxied.headers["authorization"] == fake.requests[0].headers["authorization"]
 
 
-@pytest.mark.parametrize("status", [404, 405, 410])
-def test_a_legacy_route_answering_gone_falls_back_to_the_proxy(
-    cli: Cli, fake: FakeDaytona, demo: dict[str, Any], status: int
+def test_a_record_without_a_proxy_url_asks_the_api_for_it(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
 ) -> None:
-    fake.inject("POST", LEGACY, status=status)
-    result = cli("sandbox", "exec", "demo", "--", "echo a; exit 2")
+    older = {key: value for key, value in demo.items() if key != "toolboxProxyUrl"}
+    fake.inject_raw("GET", "/sandbox/demo", body=json.dumps(older).encode())
+    result = cli("sandbox", "exec", "demo", "--", "echo", "hi")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "hi\n", "")
+    assert paths(fake) == [
+        ("GET", "/api/sandbox/demo"),
+        ("GET", f"/api/sandbox/{demo['id']}/toolbox-proxy-url"),
+        ("POST", f"/toolbox/{demo['id']}/process/execute"),
+    ]
+
+
+def test_a_server_without_a_toolbox_proxy_gets_the_legacy_route(
+    cli: Cli, old_fake: FakeDaytona
+) -> None:
+    box = old_fake.add_sandbox("box")
+    result = Cli(old_fake, cli.workdir)("sandbox", "exec", "box", "--", "echo a; exit 2")
     assert (result.exit_code, result.stdout, result.stderr) == (2, "a\n", "")
-    assert bodies(fake.requests_to("POST", PROXY)) == [{"command": "echo a; exit 2"}]
+    assert [(r.method, r.url.path) for r in old_fake.requests] == [
+        ("GET", "/api/sandbox/box"),
+        ("GET", f"/api/sandbox/{box['id']}/toolbox-proxy-url"),
+        ("POST", f"/api/toolbox/{box['id']}/toolbox/process/execute"),
+    ]
+
+
+def test_the_client_remembers_a_server_without_a_proxy_for_the_rest_of_the_run(
+    old_fake: FakeDaytona,
+) -> None:
+    from daytona_cli.client import DaytonaClient
+
+    first, second = old_fake.add_sandbox("one"), old_fake.add_sandbox("two")
+    transport = httpx.MockTransport(old_fake.handler)
+    with DaytonaClient(api_url=BASE_URL, api_key=API_KEY, transport=transport) as client:
+        for sandbox in (first, second):
+            answer = client.toolbox.execute(sandbox, {"command": "echo ok"})
+            assert answer == {"exitCode": 0, "result": "ok\n"}
+    assert len(old_fake.requests_to("GET", "/sandbox/*/toolbox-proxy-url")) == 1
+    assert len(old_fake.requests_to("POST", LEGACY)) == 2
+
+
+def test_a_proxy_url_the_key_must_not_go_to_is_refused_before_any_request(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    plain = {**demo, "toolboxProxyUrl": "http://proxy.example.com/toolbox"}
+    fake.inject_raw("GET", "/sandbox/demo", body=json.dumps(plain).encode())
+    result = cli("sandbox", "exec", "demo", "--", "echo", "hi")
+    assert (result.exit_code, result.stdout) == (125, "")
+    assert "refusing to send the API key" in result.stderr
+    assert paths(fake) == [("GET", "/api/sandbox/demo")]
 
 
 def test_the_proxy_fallback_passes_quoting_cwd_and_json_through(

@@ -24,44 +24,64 @@ ROUTE_GONE = frozenset({404, 405, 410})
 
 
 class Toolbox:
-    """Commands in sandboxes, over one :class:`HttpClient`; ``proxy_url_of(id)`` looks up a
-    sandbox's toolbox proxy when its record lacks ``toolboxProxyUrl``."""
+    """Commands in sandboxes, over one :class:`HttpClient`.
+
+    The sandbox's toolbox proxy comes first: ``toolboxProxyUrl`` from its record, or
+    ``proxy_url_of(id)`` (``getToolboxProxyUrl``) when the record lacks it. Only a server with
+    no proxy at all (that route is missing: an older or self-hosted server) gets the legacy
+    route, and that is remembered for the rest of the run.
+    """
 
     def __init__(self, http: HttpClient, proxy_url_of: Callable[[str], str]) -> None:
         self.http = http
         self.proxy_url_of = proxy_url_of
+        self.legacy = False
+        """True once the server turned out to have no toolbox proxy."""
+
+    def base_url(self, sandbox: JSONObject) -> str | None:
+        """``{toolboxProxyUrl}/{sandboxId}`` for a started sandbox, or None on a server
+        without a proxy. The URL is checked before the key is sent to it."""
+        sandbox_id = str(sandbox["id"])
+        if self.legacy:
+            return None
+        proxy = sandbox.get("toolboxProxyUrl")
+        if not isinstance(proxy, str) or not proxy:
+            try:
+                proxy = self.proxy_url_of(sandbox_id)
+            except CliError as err:
+                if err.status not in ROUTE_GONE:
+                    raise
+                self.legacy = True
+                return None
+        check_proxy_url(proxy)
+        return f"{proxy.rstrip('/')}/{path_segment(sandbox_id)}"
 
     def execute(self, sandbox: JSONObject, body: JSONObject) -> JSONObject:
         """Run ``body`` (``{"command", "cwd"?, "timeout"?}``) in a started sandbox.
 
-        Returns ``{"exitCode", "result"}``. Errors: status 408 when the command outran its
-        timeout (the API discards its output); reason ``EXEC_UNKNOWN`` when the answer was lost
-        after sending (the command may have run); never retried once sent.
+        ``ExecuteCommand`` in toolbox.yaml (or legacy-execute.yaml). Returns
+        ``{"exitCode", "result"}``; -1 means the process could not start or was killed by a
+        signal, with the output so far in ``result`` (NOTES.md). Errors: status 408 when the
+        command outran its timeout (the API discards its output); reason ``EXEC_UNKNOWN`` when
+        the answer was lost after sending (the command may have run); never retried once sent.
         """
-        sandbox_id = str(sandbox["id"])
+        base = self.base_url(sandbox)
+        if base is None:
+            url = f"toolbox/{path_segment(str(sandbox['id']))}/toolbox/process/execute"
+        else:
+            url = f"{base}/process/execute"
         try:
-            try:
-                return self._post(sandbox_id, body, None)
-            except CliError as err:
-                if err.status not in ROUTE_GONE:
-                    raise
-            proxy = sandbox.get("toolboxProxyUrl") or self.proxy_url_of(sandbox_id)
-            return self._post(sandbox_id, body, str(proxy))
+            return self._post(url, body, str(sandbox["id"]))
         except CliError as err:
             if err.ambiguous and err.status != 408:
                 err.message = f"lost the answer ({err.message}): the command may have run"
                 err.reason = Reason.EXEC_UNKNOWN
             raise
 
-    def _post(self, sandbox_id: str, body: JSONObject, proxy_url: str | None) -> JSONObject:
+    def _post(self, url: str, body: JSONObject, sandbox_id: str) -> JSONObject:
         """One execute call; the read timeout outlasts the command's own, so that the server,
         not the client, decides when the command ran too long."""
         command_timeout = float(body.get("timeout") or EXEC_API_LIMIT_SECONDS)
-        if proxy_url is None:
-            url = f"toolbox/{path_segment(sandbox_id)}/toolbox/process/execute"
-        else:
-            check_proxy_url(proxy_url)
-            url = f"{proxy_url.rstrip('/')}/{path_segment(sandbox_id)}/process/execute"
         answer = self.http.object(
             "POST",
             url,

@@ -39,6 +39,15 @@ class ExecCommand(Command):
         return super().invoke(ctx)
 
 
+CANNOT_START_OR_KILLED = CliError(
+    Category.OTHER,
+    "the sandbox reported exit code -1: the command could not be started (a missing --cwd, "
+    "say), or it was killed by a signal (out of memory, or killed); its output so far is above",
+    hint="check the command and --cwd, and the sandbox's memory",
+)
+"""What the daemon's -1 means (NOTES.md, Running commands): either, with the output so far."""
+
+
 @dataclass
 class ExecOptions:
     target: str
@@ -86,17 +95,10 @@ def run_exec(app: AppContext, opts: ExecOptions) -> int:
     exit_code = int(answer["exitCode"])
     if opts.json_output:
         out.json(answer)
-    elif exit_code == -1:
-        reason = answer["result"].strip() or "no reason given"
-        out.error(
-            CliError(
-                Category.OTHER,
-                f"the sandbox could not start the command: {reason}",
-                hint="check the command and --cwd",
-            )
-        )
     else:
         app.runtime.streams.write_bytes(answer["result"].encode("utf-8", "surrogateescape"))
+        if exit_code == -1:
+            out.error(CANNOT_START_OR_KILLED)
     return exit_code if 0 <= exit_code <= 255 else EXEC_CANNOT_START
 
 
