@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -55,16 +55,27 @@ class Streams:
             color=not environ.get("NO_COLOR"),
         )
 
-    def write_bytes(self, data: bytes) -> None:
-        """Bytes to stdout unchanged (exec output), below any text encoding; flushed."""
-        binary = getattr(self.stdout, "buffer", None)
+    def write_bytes(self, data: bytes, *, to_stderr: bool = False) -> None:
+        """Bytes to stdout (or stderr) unchanged (exec output), below any text encoding;
+        flushed."""
+        stream = self.stderr if to_stderr else self.stdout
+        binary = getattr(stream, "buffer", None)
         if binary is None:
-            self.stdout.write(data.decode("utf-8", errors="replace"))
+            stream.write(data.decode("utf-8", errors="replace"))
         else:
-            self.stdout.flush()
+            stream.flush()
             binary.write(data)
             binary.flush()
-        self.stdout.flush()
+        stream.flush()
+
+    def stdin_chunks(self, size: int = 256 * 1024) -> Iterator[bytes]:
+        """stdin's bytes to end-of-file, ``size`` at a time, below any text encoding."""
+        binary = getattr(self.stdin, "buffer", None)
+        while True:
+            chunk = binary.read(size) if binary is not None else self.stdin.read(size).encode()
+            if not chunk:
+                return
+            yield chunk
 
 
 def _tolerate_any_text(stream: Any) -> None:
