@@ -196,24 +196,52 @@ def drive_exec_legacy(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
     try:
         fake.add_sandbox("runner")
         fake.add_sandbox("resting", state="stopped")
-        assert ok(cli("sandbox", "exec", "runner", "--", "echo", "a b")).stdout == "a b\n"
-        ok(cli("sandbox", "exec", "runner", "--cwd", "/tmp", "--timeout", "30", "--", "pwd"))
-        ok(cli("sandbox", "exec", "runner", "--json", "--", "exit 3"), 3)
+        assert (
+            ok(cli("sandbox", "exec", "--merged", "runner", "--", "echo", "a b")).stdout == "a b\n"
+        )
+        ok(
+            cli(
+                "sandbox",
+                "exec",
+                "--merged",
+                "runner",
+                "--cwd",
+                "/tmp",
+                "--timeout",
+                "30",
+                "--",
+                "pwd",
+            )
+        )
+        ok(cli("sandbox", "exec", "--merged", "runner", "--json", "--", "exit 3"), 3)
         fake.inject("POST", "/toolbox/*/toolbox/process/execute", status=408)
-        ok(cli("sandbox", "exec", "runner", "--timeout", "1", "--", "sleep 3"), 124)
-        ok(cli("sandbox", "exec", "runner", "--cwd", "/none", "--", "true"), 126)
-        ok(cli("sandbox", "exec", "resting", "--start", "--", "echo", "up"))
+        ok(cli("sandbox", "exec", "--merged", "runner", "--timeout", "1", "--", "sleep 3"), 124)
+        ok(cli("sandbox", "exec", "--merged", "runner", "--cwd", "/none", "--", "true"), 126)
+        ok(cli("sandbox", "exec", "--merged", "resting", "--start", "--", "echo", "up"))
     finally:
         fake.legacy_execute = False
 
 
 def drive_exec_proxy(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
     sandbox = fake.add_sandbox("proxied")
-    ok(cli("sandbox", "exec", "proxied", "--cwd", "/tmp", "--timeout", "30", "--", "pwd"))
+    ok(
+        cli(
+            "sandbox",
+            "exec",
+            "--merged",
+            "proxied",
+            "--cwd",
+            "/tmp",
+            "--timeout",
+            "30",
+            "--",
+            "pwd",
+        )
+    )
     view = fake.sandbox("proxied")
     assert view is not None
     fake.inject("GET", "/sandbox/proxied", status=200, json={**view, "toolboxProxyUrl": ""})
-    ok(cli("sandbox", "exec", "proxied", "--", "echo", "asked for the url"))
+    ok(cli("sandbox", "exec", "--merged", "proxied", "--", "echo", "asked for the url"))
     assert fake.requests_to("GET", f"/sandbox/{sandbox['id']}/toolbox-proxy-url")
 
 

@@ -176,11 +176,11 @@ def test_the_same_flow_with_json_gives_a_script_the_same_results(
 
     assert run_json("sandbox", "exec", "demo", "--", "echo", "hello") == (
         0,
-        {"exitCode": 0, "result": "hello\n"},
+        {"exitCode": 0, "stdout": "hello\n", "stderr": ""},
     )
-    assert run_json("sandbox", "exec", "demo", "--", "sh", "-c", "exit 3") == (
+    assert run_json("sandbox", "exec", "demo", "--", "sh", "-c", "echo no >&2; exit 3") == (
         3,
-        {"exitCode": 3, "result": ""},
+        {"exitCode": 3, "stdout": "", "stderr": "no\n"},
     )
 
     code, stopped = run_json("sandbox", "stop", "demo")
@@ -240,7 +240,9 @@ def test_exec_output_is_byte_exact_through_a_real_pipe(fake: FakeDaytona, served
 def test_exec_falls_back_to_the_toolbox_proxy_over_the_wire(fake: FakeDaytona, served: str) -> None:
     sandbox = fake.add_sandbox("demo")
     fake.legacy_execute = False
-    result = run_installed("sandbox", "exec", "demo", "--", "echo", "proxied", url=served)
+    result = run_installed(
+        "sandbox", "exec", "--merged", "demo", "--", "echo", "proxied", url=served
+    )
     assert (result.exit_code, result.stdout, result.stderr) == (0, "proxied\n", "")
     [proxied] = fake.requests_to("POST", "/toolbox-proxy/*/process/execute")
     assert proxied.url.path == f"/toolbox-proxy/{sandbox['id']}/process/execute"

@@ -613,6 +613,7 @@ def test_exec_whose_answer_was_lost_says_it_may_have_run_and_is_not_sent_again(
     result = run_timed(
         "sandbox",
         "exec",
+        "--merged",
         "demo",
         "--",
         "echo",
@@ -632,7 +633,7 @@ def test_exec_whose_answer_was_lost_says_it_may_have_run_and_is_not_sent_again(
 def test_exec_answered_429_was_not_run_so_it_is_sent_again(fake: FakeDaytona, served: str) -> None:
     fake.add_sandbox("demo")
     fake.inject("POST", EXECUTE, status=429, headers={"Retry-After": "0"})
-    result = run_timed("sandbox", "exec", "demo", "--", "echo", "once", url=served)
+    result = run_timed("sandbox", "exec", "--merged", "demo", "--", "echo", "once", url=served)
     assert (result.exit_code, result.stdout, result.stderr) == (0, "once\n", "")
     assert len(fake.requests_to("POST", EXECUTE)) == 2
     assert names(fake) == ["demo"]
@@ -972,7 +973,7 @@ def test_a_malformed_answer_is_a_clear_error_never_a_traceback(
 def test_exec_answer_without_an_exit_code_is_a_cli_failure(odd: tuple[FaultyFake, str]) -> None:
     fake, url = odd
     fake.inject_raw("POST", EXECUTE, body=b'{"result": "hi\\n"}')
-    result = run_timed("sandbox", "exec", "demo", "--", "echo", "hi", url=url)
+    result = run_timed("sandbox", "exec", "--merged", "demo", "--", "echo", "hi", url=url)
     assert result.exit_code == 125, result
     no_traceback(result)
     assert result.stdout == ""
