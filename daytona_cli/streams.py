@@ -7,10 +7,11 @@ prompts, progress and exec's byte-for-byte passthrough. A run builds it from the
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 
@@ -28,6 +29,7 @@ class Streams:
     """Columns of the terminal; None lets rich ask the terminal (or use ``COLUMNS``)."""
     color: bool = True
     """False when ``NO_COLOR`` is set; colour is only ever used on a terminal anyway."""
+    _decoders: dict[bool, codecs.IncrementalDecoder] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_process(cls, environ: Mapping[str, str]) -> Streams:
@@ -60,8 +62,13 @@ class Streams:
         flushed."""
         stream = self.stderr if to_stderr else self.stdout
         binary = getattr(stream, "buffer", None)
-        if binary is None:
-            stream.write(data.decode("utf-8", errors="replace"))
+        if binary is None:  # a text-only stream: a character may be cut across writes
+            decoder = self._decoders.get(to_stderr)
+            if decoder is None:
+                decoder = self._decoders[to_stderr] = codecs.getincrementaldecoder("utf-8")(
+                    errors="replace"
+                )
+            stream.write(decoder.decode(data))
         else:
             stream.flush()
             binary.write(data)

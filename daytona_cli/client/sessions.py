@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from daytona_cli.client.errors import malformed
 from daytona_cli.client.http import path_segment
 from daytona_cli.client.stream import LogStream, follow
-from daytona_cli.errors import CliError
+from daytona_cli.errors import CliError, Reason
 
 if TYPE_CHECKING:
     from daytona_cli.client.http import HttpClient
@@ -57,9 +57,16 @@ class ToolboxSession:
         body: dict[str, object] = {"command": command, "runAsync": True}
         if suppress_echo:
             body["suppressInputEcho"] = True
-        answer = self.http.object(
-            "POST", f"{self.url}/exec", json_body=body, subject=self.sandbox_id, idempotent=False
-        )
+        try:
+            answer = self.http.object(
+                "POST", f"{self.url}/exec", json_body=body, subject=self.sandbox_id,
+                idempotent=False,
+            )  # fmt: skip
+        except CliError as err:
+            if err.ambiguous:
+                err.message = f"lost the answer ({err.message}): the command may have run"
+                err.reason = Reason.EXEC_UNKNOWN
+            raise
         command_id = answer.get("cmdId")
         if not isinstance(command_id, str) or not command_id:
             raise malformed("session exec", "no cmdId in the answer")
