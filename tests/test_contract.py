@@ -40,21 +40,6 @@ NOT_YET_USED = {
     "revokeSshAccess",
     "getPortPreviewUrl",
     "getSignedPortPreviewUrl",
-    # Issue 11: exec that streams through a session, and cp.
-    "CreateSession",
-    "DeleteSession",
-    "SessionExecuteCommand",
-    "GetSessionCommand",
-    "GetSessionCommandLogs",
-    "SendInput",
-    "ListFiles",
-    "GetFileInfo",
-    "CreateFolder",
-    "DeleteFile",
-    "DownloadFile",
-    "UploadFile",
-    "GetWorkDir",
-    "GetUserHomeDir",
     # In the specs for completeness; no issue uses them yet.
     "getBuildLogsUrl",
     "ListSessions",
@@ -90,11 +75,13 @@ def problems_of(fake: FakeDaytona) -> list[str]:
 
 
 def exercised(fake: FakeDaytona) -> set[str]:
-    """Operations that were answered with a success, so each was used for real."""
+    """Operations that were answered with a success (for the log stream: the upgrade to a
+    WebSocket), so each was used for real."""
     return {
         found
         for request, response in fake.exchanges
-        if response.is_success and (found := operation_id(request)) is not None
+        if (response.is_success or response.status_code == 101)
+        and (found := operation_id(request)) is not None
     }
 
 
@@ -245,6 +232,32 @@ def drive_exec_proxy(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
     assert fake.requests_to("GET", f"/sandbox/{sandbox['id']}/toolbox-proxy-url")
 
 
+def drive_exec_stream(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
+    """The default route needs a WebSocket, so real sockets: the fake served on loopback."""
+    fake.add_sandbox("streamer")
+    fake.follow_close_delay = 0.05
+    with fake.serve() as url:
+        served = Cli(fake, cli.workdir, url=url)
+        result = ok(served("sandbox", "exec", "streamer", "--", "echo out; echo err >&2"))
+        assert (result.stdout, result.stderr) == ("out\n", "err\n")
+        ok(served("sandbox", "exec", "streamer", "--", "echo bye; exit 3"), 3)  # ends the shell
+        piped = ok(served("sandbox", "exec", "-i", "streamer", "--", "wc -l", stdin="a\nb\n"))
+        assert piped.stdout.strip() == "2"
+        typed = served("sandbox", "exec", "-i", "streamer", "--", "read a; echo $a", stdin="x\n",
+                       tty=True)  # fmt: skip
+        assert ok(typed).stdout == "x\n"
+
+
+def drive_cp(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
+    fake.add_sandbox("files")
+    (cli.workdir / "tree" / "sub").mkdir(parents=True)
+    (cli.workdir / "tree" / "sub" / "f.txt").write_text("f")
+    ok(cli("sandbox", "cp", "-r", "tree", "files:~/tree"))
+    ok(cli("sandbox", "cp", "-r", "files:tree", "back"))
+    assert (cli.workdir / "back" / "sub" / "f.txt").read_text() == "f"
+    ok(cli("sandbox", "cp", "files:/nowhere", "x"), 3)
+
+
 def drive_snapshots(cli: Cli, fake: FakeDaytona) -> None:
     for index in range(230):
         fake.add_snapshot(f"fake/python:{index}", size=1.5, entrypoint=["sleep", "infinity"])
@@ -264,6 +277,8 @@ FAMILIES: dict[str, Callable[[Cli, FakeDaytona, Path], None]] = {
     "start, stop and delete": lambda cli, fake, tmp: drive_lifecycle(cli, fake),
     "exec on the legacy route": drive_exec_legacy,
     "exec through the toolbox proxy": drive_exec_proxy,
+    "exec streaming through a session": drive_exec_stream,
+    "cp both ways": drive_cp,
     "snapshot list": lambda cli, fake, tmp: drive_snapshots(cli, fake),
 }
 
