@@ -18,8 +18,17 @@ from typing import Annotated
 import typer
 
 from daytona_cli.client.files import SandboxFiles
-from daytona_cli.commands.sandbox import cp_transfer as moves
 from daytona_cli.commands.sandbox.common import destroyed_error
+from daytona_cli.commands.sandbox.cp_transfer import (
+    Advance,
+    download_file,
+    download_stdout,
+    download_tree,
+    local_error,
+    local_tree,
+    remote_tree,
+    upload_file,
+)
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError, usage
 from daytona_cli.params import check_identifier
@@ -145,21 +154,21 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
         if info["isDir"]:
             raise CliError(Category.OTHER, f"{source} is a folder: it cannot go to stdout")
         with out.transfer(name, info.get("size")) as advance:
-            moves.download_stdout(files, source.path, app.runtime.streams.write_bytes, advance)
+            download_stdout(files, source.path, app.runtime.streams.write_bytes, advance)
         return
     local = app.runtime.cwd / dest
     target = local / name if local.is_dir() else local
     if not info["isDir"]:
         with out.transfer(name, info.get("size")) as advance:
-            moves.download_file(files, source.path, target, info, advance)
+            download_file(files, source.path, target, info, advance)
         return
     if not recursive:
         raise CliError(Category.OTHER, f"{source} is a folder", hint="copy it with -r")
-    tree = moves.remote_tree(files, source.path, target, info)
+    tree = remote_tree(files, source.path, target, info)
     for skipped in tree.skipped:
         out.warn(f"{source.sandbox}:{skipped} is a symbolic link: not copied")
     with out.transfer(name, tree.size) as advance:
-        moves.download_tree(files, tree, advance)
+        download_tree(files, tree, advance)
 
 
 def _upload(app: AppContext, files: SandboxFiles, source: str, dest: Remote, into: bool,
@@ -177,27 +186,27 @@ def _upload(app: AppContext, files: SandboxFiles, source: str, dest: Remote, int
     try:
         found_here = local.stat()
     except OSError as exc:
-        raise moves.local_error("read", source, exc) from None
+        raise local_error("read", source, exc) from None
     target = posixpath.join(dest.path, local.name) if into else dest.path
     if not stat.S_ISDIR(found_here.st_mode):
         with out.transfer(local.name, found_here.st_size) as advance:
-            moves.upload_file(files, local, target, advance)
+            upload_file(files, local, target, advance)
         return
     if not recursive:
         raise CliError(Category.OTHER, f"{source} is a folder", hint="copy it with -r")
     if found is not None and not found["isDir"]:
         raise CliError(Category.OTHER, f"{dest} is a file, not a folder")
-    folders, regular, skipped, size = moves.local_tree(local, target)
+    folders, regular, skipped, size = local_tree(local, target)
     for left_out in skipped:
         out.warn(f"{left_out} is a link to a folder or not a regular file: not copied")
     with out.transfer(local.name, size) as advance:
         for folder, mode in folders:
             files.make_folder(folder, f"{mode:o}")
         for path, remote in regular:
-            moves.upload_file(files, path, remote, advance)
+            upload_file(files, path, remote, advance)
 
 
-def _counted(chunks: Iterator[bytes], advance: moves.Advance) -> Iterator[bytes]:
+def _counted(chunks: Iterator[bytes], advance: Advance) -> Iterator[bytes]:
     for chunk in chunks:
         advance(len(chunk))
         yield chunk
