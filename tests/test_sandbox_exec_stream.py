@@ -463,3 +463,38 @@ def test_in_process_without_sockets_the_refused_stream_is_a_clear_failure(
     assert (result.exit_code, result.stdout) == (125, "")
     assert "refused to stream" in one_line(result.stderr)
     assert fake.sessions_of("box") == []
+
+
+# -- the README's examples --------------------------------------------------------------------
+
+
+def test_the_readmes_exec_and_cp_examples_run(
+    served_cli: Cli, fake: FakeDaytona, isolated: Path
+) -> None:
+    from tests.test_readme import README
+
+    fake.add_sandbox("demo")
+    (isolated / "app.py").write_text("print('app')\n")
+    (isolated / "src").mkdir()
+    (isolated / "src" / "main.py").write_text("")
+    home = fake.host_path("demo", "/home/daytona")
+    (home / "results.csv").write_text("a,b\n")
+    (home / "logs").mkdir()
+    (home / "logs" / "run.log").write_text("ok\n")
+    fake.host_path("demo", "/tmp/out.tgz").write_bytes(b"\x1f\x8b")
+    found = []
+    for line in README.splitlines():
+        if line.startswith(("daytona-cli sandbox exec ", "daytona-cli sandbox cp ")):
+            words = shlex.split(line.split("  #")[0])  # the command, without its comment
+            found.append(words[1 : words.index("|")] if "|" in words else words[1:])
+    # The fake runs commands on this machine, where /app is not the sandbox's.
+    runnable = [
+        argv for argv in found if not any(arg.startswith(("/app", "cd /app")) for arg in argv)
+    ]
+    assert len(runnable) >= 8
+    for argv in runnable:
+        result = served_cli(*argv)
+        assert result.exit_code == 0, (argv, result)
+    assert (fake.host_path("demo", "app.py")).read_text() == "print('app')\n"
+    assert (isolated / "results.csv").read_text() == "a,b\n"
+    assert (isolated / "logs" / "run.log").read_text() == "ok\n"
