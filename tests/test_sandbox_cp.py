@@ -304,3 +304,12 @@ def test_cp_help_documents_both_forms(cli: Cli, fake: FakeDaytona) -> None:
     for fragment in ("SANDBOX:PATH", "-r, --recursive", "./a:b", "stdout", "stdin"):
         assert fragment in text
     assert fake.requests == []
+
+
+def test_a_destination_that_is_not_a_regular_file_is_written_in_place(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    remote(fake, "/f").write_bytes(b"x" * 100_000)
+    result = cli("sandbox", "cp", "box:/f", os.devnull)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)  # never replaced by a regular file

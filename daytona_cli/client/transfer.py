@@ -126,7 +126,7 @@ def _body(http: HttpClient, response: httpx.Response) -> Iterator[bytes]:
     import httpx
 
     try:
-        yield from response.iter_bytes(CHUNK)
+        yield from response.iter_bytes()
     except httpx.TimeoutException:
         raise _stalled(response.request) from None
     except httpx.TransportError as exc:

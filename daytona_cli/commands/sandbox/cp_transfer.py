@@ -51,7 +51,15 @@ def is_link(info: JSONObject) -> bool:
 
 def download_file(files: SandboxFiles, source: str, target: Path, info: JSONObject,
                   advance: Advance) -> None:  # fmt: skip
-    """``source`` to ``target``, through a temporary file renamed at the end."""
+    """``source`` to ``target``, through a temporary file renamed at the end (straight into
+    a target that is not a regular file, such as ``/dev/null`` or a named pipe)."""
+    if _special(target):
+        try:
+            with target.open("wb") as sink:
+                download_stdout(files, source, sink.write, advance)
+        except OSError as exc:
+            raise local_error("write", target, exc) from None
+        return
     try:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=".part", dir=target.parent
@@ -73,6 +81,14 @@ def download_file(files: SandboxFiles, source: str, target: Path, info: JSONObje
             os.unlink(temporary)
 
 
+def _special(target: Path) -> bool:
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
 def _default_file_mode() -> int:
     """What a new file gets here: 0666 less the umask (mkstemp's own 0600 would hide it)."""
     umask = os.umask(0o022)
@@ -80,7 +96,7 @@ def _default_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def download_stdout(files: SandboxFiles, source: str, write: Callable[[bytes], None],
+def download_stdout(files: SandboxFiles, source: str, write: Callable[[bytes], object],
                     advance: Advance) -> None:  # fmt: skip
     with files.download(source) as body:
         for chunk in body.chunks:

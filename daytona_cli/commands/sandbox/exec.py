@@ -59,9 +59,11 @@ def run_exec(app: AppContext, opts: ExecOptions) -> int:
     Streams through a toolbox session unless ``--merged``; falls back to the one-shot route,
     saying so once, when the daemon has no session API or the server no toolbox proxy.
     """
+    if not opts.merged:
+        app.client()  # httpx first: importing both at once would delay the first request
+        preload()  # the WebSocket library loads while the requests before the stream wait
     sandbox = _started(app, opts)
     if not opts.merged:
-        preload()  # overlaps the requests before the stream opens
         session = app.client().toolbox.session(sandbox, session_id())
         if session is None:
             app.output.warn(
