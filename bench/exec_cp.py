@@ -75,10 +75,10 @@ def exec_rows(report: bench.Report, options: Options, cli: list[str], env: dict[
 
 
 def first_bytes(
-    cli: list[str], env: dict[str, str], cwd: Path, box: str, merged: bool
+    cli: list[str], env: dict[str, str], cwd: Path, box: str, merged: bool, ticks: int
 ) -> list[float]:
     """Seconds from each line's printing in the sandbox to its arrival here."""
-    line = f"for i in $(seq {TICKS}); do date +%s.%N; sleep 1; done"
+    line = f"for i in $(seq {ticks}); do date +%s.%N; sleep 1; done"
     flags = ["--merged"] if merged else []
     process = subprocess.Popen(
         [*cli, "sandbox", "exec", *flags, box, "--", line], env=env, cwd=cwd,
