@@ -498,3 +498,23 @@ def test_the_readmes_exec_and_cp_examples_run(
     assert (fake.host_path("demo", "app.py")).read_text() == "print('app')\n"
     assert (isolated / "results.csv").read_text() == "a,b\n"
     assert (isolated / "logs" / "run.log").read_text() == "ok\n"
+
+
+# -- start-up ----------------------------------------------------------------------------------
+
+
+def test_only_a_streamed_exec_loads_the_websocket_library(
+    fake: FakeDaytona, served: str, box: dict[str, Any]
+) -> None:
+    from tests.test_startup import imported_modules
+
+    env = {"DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served}
+    code, modules = imported_modules("sandbox", "exec", "--help")
+    assert code == 0
+    assert not {"httpx", "httpx_ws", "wsproto"} & modules
+    code, modules = imported_modules("sandbox", "exec", "--merged", "box", "--", "true", env=env)
+    assert code == 0
+    assert "httpx" in modules and "httpx_ws" not in modules
+    code, modules = imported_modules("sandbox", "exec", "box", "--", "true", env=env)
+    assert code == 0
+    assert "httpx_ws" in modules
