@@ -13,6 +13,7 @@ import io
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import threading
@@ -518,3 +519,39 @@ def test_only_a_streamed_exec_loads_the_websocket_library(
     code, modules = imported_modules("sandbox", "exec", "box", "--", "true", env=env)
     assert code == 0
     assert "httpx_ws" in modules
+
+
+# -- zsh, the shell of Daytona's default snapshots ----------------------------------------------
+
+ZSH = os.environ.get("ZSH_FOR_TESTS") or shutil.which("zsh")
+
+
+@pytest.mark.skipif(ZSH is None, reason="zsh is not installed (ZSH_FOR_TESTS names one)")
+def test_quoting_cwd_env_stdin_and_exit_codes_hold_under_zsh(
+    make_fake: Callable[..., FakeDaytona], isolated: Path
+) -> None:
+    zfake = make_fake(shell=ZSH, follow_close_delay=0.05)
+    zfake.add_sandbox("z")
+    zfake.host_path("z", "a dir").mkdir()
+    argv = ["printf", "%s|", "two  spaces", 'it\'s "quoted"', "$HOME", "*", "a;b", "}", "fi"]
+    value = 'it\'s $HOME; "x" *'
+    with zfake.serve() as url:
+        cli = Cli(zfake, isolated, url=url)
+        shell = cli("sandbox", "exec", "z", "--", "echo $ZSH_VERSION")
+        assert shell.exit_code == 0 and shell.stdout.strip(), shell  # really zsh
+        quoted = cli("sandbox", "exec", "z", "--", *argv)
+        assert (quoted.exit_code, quoted.stdout) == (
+            0,
+            'two  spaces|it\'s "quoted"|$HOME|*|a;b|}|fi|',
+        )
+        env = cli("sandbox", "exec", "z", "--cwd", "a dir", "-e", f"V={value}", "--",
+                  'printf "%s|%s" "${PWD##*/}" "$V"')  # fmt: skip
+        assert (env.exit_code, env.stdout) == (0, f"a dir|{value}")
+        missing = cli("sandbox", "exec", "z", "--cwd", "nowhere", "--", "true")
+        assert missing.exit_code == 126
+        piped = cli("sandbox", "exec", "-i", "z", "--", "wc -l", stdin="1\n2\n3\n")
+        assert (piped.exit_code, piped.stdout.strip()) == (0, "3")
+        code = cli("sandbox", "exec", "z", "--", "echo o; echo e >&2; (exit 9)")
+        assert (code.exit_code, code.stdout, code.stderr) == (9, "o\n", "e\n")
+        ended = cli("sandbox", "exec", "z", "--", "exit 4")
+        assert ended.exit_code == 4
