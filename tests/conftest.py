@@ -73,9 +73,28 @@ def make_fake() -> Iterator[Callable[..., FakeDaytona]]:
     assert not problems, "exchanges that break the API contract:\n" + "\n".join(problems)
 
 
+def on_real_clock(request: pytest.FixtureRequest) -> bool:
+    """Whether a test's `fake` and `cli` run on real time: marked ``real_clock`` (it needs real
+    concurrency), or it serves the fake to a subprocess (which cannot share virtual time)."""
+    return request.node.get_closest_marker("real_clock") is not None or (
+        "served" in request.fixturenames
+    )
+
+
 @pytest.fixture
-def fake(make_fake: Callable[..., FakeDaytona]) -> FakeDaytona:
-    return make_fake(transition_seconds=0.05)
+def clock() -> VirtualClock:
+    """The virtual time of the default `fake` and `cli`: nothing waits for real."""
+    return VirtualClock()
+
+
+@pytest.fixture
+def fake(
+    make_fake: Callable[..., FakeDaytona], clock: VirtualClock, request: pytest.FixtureRequest
+) -> FakeDaytona:
+    """A fake whose transitions take 0.05 s, of virtual time unless the test is on real time."""
+    if on_real_clock(request):
+        return make_fake(transition_seconds=0.05)
+    return make_fake(transition_seconds=0.05, clock=clock.monotonic)
 
 
 @dataclass
@@ -94,9 +113,11 @@ class Result:
 class Cli:
     """Runs `daytona-cli ARGS` in-process against the fake."""
 
-    def __init__(self, fake: FakeDaytona, workdir: Path) -> None:
+    def __init__(self, fake: FakeDaytona, workdir: Path, clock: Clock | None = None) -> None:
         self.fake = fake
         self.workdir = workdir
+        self.clock = clock or Clock()
+        """The clock a run gets unless the call names another (the real one by default)."""
         self.env: dict[str, str] = {"DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": BASE_URL}
 
     def __call__(
@@ -129,15 +150,18 @@ class Cli:
             cwd=self.workdir,
             streams=streams,
             transport=httpx.MockTransport(self.fake.handler),
-            clock=clock or Clock(),
+            clock=clock or self.clock,
         )
         code = run(list(args), runtime)
         return Result(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
-def cli(fake: FakeDaytona, isolated: Path) -> Cli:
-    return Cli(fake, isolated)
+def cli(
+    fake: FakeDaytona, isolated: Path, clock: VirtualClock, request: pytest.FixtureRequest
+) -> Cli:
+    """The CLI in-process on `fake`, on the same virtual clock (or real time, as `fake` is)."""
+    return Cli(fake, isolated, None if on_real_clock(request) else clock.as_clock())
 
 
 class VirtualClock:
@@ -160,6 +184,10 @@ class VirtualClock:
             self.sleeps.append(seconds)
             self.now += max(0.0, seconds)
 
+    def as_clock(self) -> Clock:
+        """This time as the product's injected :class:`Clock`."""
+        return Clock(self.monotonic, self.sleep)
+
 
 @dataclass
 class Slow:
@@ -171,7 +199,7 @@ class Slow:
     cli: Cli
 
     def __call__(self, *args: str, **kwargs: Any) -> Result:
-        return self.cli(*args, clock=Clock(self.clock.monotonic, self.clock.sleep), **kwargs)
+        return self.cli(*args, clock=self.clock.as_clock(), **kwargs)
 
 
 @pytest.fixture

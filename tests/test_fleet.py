@@ -18,18 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
-from daytona_cli.clock import Clock
-from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli
+from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli, VirtualClock
 from tests.contract import validate_exchange
 from tests.fake_daytona import FakeDaytona
 
 REQUEST_ID_LABEL = "daytona-cli/request-id"
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|\+00:00)")
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
-
-# Retries back off with real sleeps of up to seconds; this clock keeps them short.
-QUICK = Clock(time.monotonic, lambda seconds: time.sleep(min(seconds, 0.02)))
-
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -541,7 +536,7 @@ def test_a_delete_that_keeps_failing_is_reported_while_all_the_others_are_delete
     boxes = [fake.add_sandbox(f"s{i}", labels={"team": "ci"}) for i in range(5)]
     bad = boxes[2]
     fake.inject("DELETE", f"/sandbox/{bad['id']}", status=500, times=20)
-    result = cli("sandbox", "delete", "-l", "team=ci", "--yes", "--json", clock=QUICK)
+    result = cli("sandbox", "delete", "-l", "team=ci", "--yes", "--json")
     assert result.exit_code == 1, result
     records = by_name(result.json())
     assert [r for r in records if r["name"] != "s2"] == [outcome(b) for b in boxes if b is not bad]
@@ -562,7 +557,7 @@ def test_a_partial_failure_in_plain_output_is_a_failed_row_and_a_count(
     good = fake.add_sandbox("good", labels={"team": "ci"})
     bad = fake.add_sandbox("bad", labels={"team": "ci"})
     fake.inject("DELETE", f"/sandbox/{bad['id']}", status=500, times=20)
-    result = cli("sandbox", "delete", "-l", "team=ci", "--yes", clock=QUICK)
+    result = cli("sandbox", "delete", "-l", "team=ci", "--yes")
     assert result.exit_code == 1, result
     lines = dict(row.split("\t", 1) for row in result.stdout.splitlines())
     assert set(lines) == {"good", "bad"}, result.stdout
@@ -579,7 +574,7 @@ def test_a_stop_that_fails_on_one_sandbox_still_stops_the_others_and_exits_non_z
     boxes = [fake.add_sandbox(f"s{i}", labels={"pool": "p"}) for i in range(4)]
     bad = boxes[1]
     fake.inject("POST", f"/sandbox/{bad['id']}/stop", status=500, times=20)
-    result = cli("sandbox", "stop", "-l", "pool=p", "--yes", "--json", clock=QUICK)
+    result = cli("sandbox", "stop", "-l", "pool=p", "--yes", "--json")
     assert result.exit_code == 1, result
     records = by_name(result.json())
     assert [r for r in records if r["id"] != bad["id"]] == [
@@ -882,14 +877,16 @@ def test_wait_for_deleted_after_a_delete_returns_once_the_sandbox_is_gone(
     assert (last[0].method, last[1].status_code) == ("GET", 404)
 
 
-def test_wait_that_runs_out_of_time_exits_124(cli: Cli, fake: FakeDaytona) -> None:
+def test_wait_that_runs_out_of_time_exits_124(
+    cli: Cli, fake: FakeDaytona, clock: VirtualClock
+) -> None:
     fake.add_sandbox("s")
-    started = time.monotonic()
+    started = clock.now
     result = cli("sandbox", "wait", "s", "--for", "stopped", "--timeout", "0.3")
-    elapsed = time.monotonic() - started
+    elapsed = clock.now - started
     assert (result.exit_code, result.stdout) == (124, "")
     assert "still started" in result.stderr
-    assert 0.25 <= elapsed < 5, elapsed
+    assert elapsed == pytest.approx(0.3), clock.sleeps  # waited out the whole timeout, no more
     assert {(r.method, r.url.path.rsplit("/", 1)[0]) for r in fake.requests} == {
         ("GET", "/api/sandbox")
     }
@@ -904,12 +901,11 @@ def test_wait_timeout_under_json_is_a_timeout_error(cli: Cli, fake: FakeDaytona)
 
 
 def test_wait_on_a_sandbox_in_error_fails_at_once_with_exit_5_and_its_reason(
-    cli: Cli, fake: FakeDaytona
+    cli: Cli, fake: FakeDaytona, clock: VirtualClock
 ) -> None:
     fake.add_sandbox("broken", state="error", errorReason="disk quota exceeded")
-    started = time.monotonic()
     result = cli("sandbox", "wait", "broken", "--for", "started", "--timeout", "30")
-    assert time.monotonic() - started < 5
+    assert clock.sleeps == []  # at once: not one poll waited for
     assert (result.exit_code, result.stdout) == (5, "")
     assert "disk quota exceeded" in result.stderr
     assert [(r.method, r.url.path) for r in fake.requests] == [("GET", "/api/sandbox/broken")]
