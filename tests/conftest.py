@@ -61,8 +61,10 @@ def make_fake() -> Iterator[Callable[..., FakeDaytona]]:
     """Build fakes with other settings; like `fake`, their exchanges must keep to the contract."""
     fakes: list[FakeDaytona] = []
 
-    def make(**kwargs: Any) -> FakeDaytona:
-        made = FakeDaytona(api_key=API_KEY, base_url=BASE_URL, proxy_url=PROXY_URL, **kwargs)
+    def make(factory: Callable[..., FakeDaytona] = FakeDaytona, **kwargs: Any) -> FakeDaytona:
+        made = factory(
+            **{"api_key": API_KEY, "base_url": BASE_URL, "proxy_url": PROXY_URL, **kwargs}
+        )
         fakes.append(made)
         return made
 
@@ -118,6 +120,10 @@ class Cli:
         self.workdir = workdir
         self.clock = clock or Clock()
         """The clock a run gets unless the call names another (the real one by default)."""
+        self.transport: Callable[[], httpx.BaseTransport | None] = lambda: httpx.MockTransport(
+            fake.handler
+        )
+        """The network of each run: the fake in-process by default; None is real sockets."""
         self.env: dict[str, str] = {"DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": BASE_URL}
 
     def __call__(
@@ -149,7 +155,7 @@ class Cli:
             environ=environ,
             cwd=self.workdir,
             streams=streams,
-            transport=httpx.MockTransport(self.fake.handler),
+            transport=self.transport(),
             clock=clock or self.clock,
         )
         code = run(list(args), runtime)
@@ -183,6 +189,11 @@ class VirtualClock:
         with self._lock:
             self.sleeps.append(seconds)
             self.now += max(0.0, seconds)
+
+    def advance(self, seconds: float) -> None:
+        """Let time pass without anyone sleeping (the network taking its time, or a test)."""
+        with self._lock:
+            self.now += seconds
 
     def as_clock(self) -> Clock:
         """This time as the product's injected :class:`Clock`."""

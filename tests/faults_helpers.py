@@ -32,7 +32,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from tests.conftest import API_KEY, CLI, Result
+from tests.conftest import API_KEY, CLI, Result, VirtualClock
 from tests.contract import request_problems, response_problems
 from tests.fake_daytona import FakeDaytona
 
@@ -50,16 +50,64 @@ class _Scripted:
     body: bytes = b""
     content_type: str = ""
     headers: dict[str, str] | None = None
+    after: float = 0.0
 
 
 class FaultyFake(FakeDaytona):
-    """FakeDaytona that can also lose an answer after acting, and send raw bodies."""
+    """FakeDaytona that can also lose an answer after acting, send raw bodies, take its time on
+    a virtual clock (in-process) and hold answers until released (on loopback)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, virtual: VirtualClock | None = None, **kwargs: Any) -> None:
+        if virtual is not None:
+            kwargs.setdefault("clock", virtual.monotonic)
         super().__init__(**kwargs)
+        self.virtual = virtual
+        """The virtual time that transitions and slow answers take, when in-process."""
         self._losses: list[_Scripted] = []
         self._raw: list[_Scripted] = []
+        self._slow: list[_Scripted] = []
+        self._held: list[_Scripted] = []
+        self._release = threading.Event()
         self.raw_answers = 0
+
+    def slow_answer(
+        self, method: str, path: str, *, after: float = 0.0, per_byte: float = 0.0, times: int = 1
+    ) -> None:
+        """In-process, on the virtual clock: the real handler acts on the next ``times``
+        matching requests, then the answer starts ``after`` seconds later and arrives one byte
+        every ``per_byte`` seconds. As on a real socket, a wait for the first byte longer than
+        the request's read timeout ends in ``httpx.ReadTimeout`` when that timeout has passed."""
+        assert self.virtual is not None, "slow answers take virtual time: pass virtual="
+        with self._lock:
+            self._slow.append(_Scripted(method.upper(), path, times, trickle=per_byte, after=after))
+
+    def hold_answers(self, method: str, path: str, *, times: int = 1) -> None:
+        """On loopback: keep the next ``times`` matching requests waiting, unanswered, until
+        :meth:`release` (a server that hangs, without anyone sleeping)."""
+        with self._lock:
+            self._held.append(_Scripted(method.upper(), path, times))
+
+    def release(self) -> None:
+        """Let held requests be answered, as normal."""
+        self._release.set()
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        slow = self._take(self._slow, request)
+        response = super().handler(request)
+        if slow is None:
+            return response
+        assert self.virtual is not None
+        read_timeout = (request.extensions.get("timeout") or {}).get("read")
+        if read_timeout is not None and slow.after > read_timeout:
+            self.virtual.advance(read_timeout)
+            response.close()
+            raise httpx.ReadTimeout("The read operation timed out", request=request)
+        self.virtual.advance(slow.after)
+        if slow.trickle <= 0:
+            return response
+        body = response.read()
+        stream = _VirtualTrickle(body, slow.trickle, self.virtual)
+        return httpx.Response(response.status_code, headers=response.headers, stream=stream)
 
     def lose_answer(self, method: str, path: str, *, status: int | None = None, times: int = 1):
         """Let the real handler act on the next ``times`` matching requests, then lose the
@@ -112,6 +160,8 @@ class FaultyFake(FakeDaytona):
         return None
 
     def _respond(self, request: httpx.Request) -> tuple[httpx.Response, Any]:
+        if self._take(self._held, request) is not None:
+            self._release.wait(timeout=60)
         raw = self._take(self._raw, request)
         if raw is not None:
             with self._lock:
@@ -128,6 +178,26 @@ class FaultyFake(FakeDaytona):
             return response, loss
         assert loss.status is not None
         return error_response(request, loss.status, "Internal server error"), loss
+
+
+class _VirtualTrickle(httpx.SyncByteStream):
+    """A body that arrives one byte every ``per_byte`` seconds of virtual time."""
+
+    def __init__(self, body: bytes, per_byte: float, clock: VirtualClock) -> None:
+        self.body = body
+        self.per_byte = per_byte
+        self.clock = clock
+
+    def __iter__(self) -> Iterator[bytes]:
+        for index in range(len(self.body)):
+            self.clock.advance(self.per_byte)
+            yield self.body[index : index + 1]
+
+
+def by_host(*fakes: FakeDaytona) -> httpx.MockTransport:
+    """One in-process network with several fakes, each answering for the host of its base URL."""
+    hosts = {httpx.URL(fake.base_url).host: fake for fake in fakes}
+    return httpx.MockTransport(lambda request: hosts[request.url.host].handler(request))
 
 
 def route_path(request: httpx.Request) -> str:
@@ -259,6 +329,9 @@ class Running:
     def _drain(stream: Any, into: list[bytes]) -> None:
         for chunk in iter(lambda: stream.read1(65536), b""):
             into.append(chunk)
+
+    def stderr_so_far(self) -> str:
+        return b"".join(list(self._err)).decode("utf-8", "replace")
 
     def interrupt(self) -> float:
         """Send SIGINT (as Ctrl-C does) and return when it was sent."""
