@@ -944,6 +944,8 @@ def test_wait_without_for_is_a_usage_error(cli: Cli, fake: FakeDaytona) -> None:
 
 
 # == provenance =================================================================================
+# (Which labels a create sends in and out of CI, and -l or --no-provenance over them, is in
+# test_sandbox_create.py; here: each provider's run label, and cleaning up by it.)
 
 
 def create_labels(cli: Cli, fake: FakeDaytona, *args: str, env: dict[str, str]) -> dict[str, str]:
@@ -1006,28 +1008,6 @@ def test_create_under_plain_ci_with_no_known_provider_sends_a_ci_label_and_no_ru
     labels = create_labels(cli, fake, env={"CI": "true"})
     assert set(labels) == {"daytona-cli/ci"}
     assert labels["daytona-cli/ci"].strip()
-
-
-def test_labels_given_with_l_win_over_provenance_on_the_same_key(
-    cli: Cli, fake: FakeDaytona
-) -> None:
-    labels = create_labels(cli, fake, "-l", "daytona-cli/run=mine", "-l", "team=data", env=GITHUB)
-    assert labels == {
-        "daytona-cli/ci": "github-actions",
-        "daytona-cli/run": "mine",
-        "team": "data",
-    }
-
-
-def test_no_provenance_sends_no_provenance_labels_under_ci(cli: Cli, fake: FakeDaytona) -> None:
-    labels = create_labels(cli, fake, "--no-provenance", "-l", "team=data", env=GITHUB)
-    assert labels == {"team": "data"}
-
-
-def test_outside_ci_create_sends_no_provenance_labels(cli: Cli, fake: FakeDaytona) -> None:
-    labels = create_labels(cli, fake, "-l", "team=data", env={"GITHUB_RUN_ID": "123"})
-    assert labels == {"team": "data"}
-    assert create_labels(cli, fake, env={}) == {}
 
 
 def test_deleting_by_the_run_label_removes_exactly_the_sandboxes_of_that_run(
