@@ -9,7 +9,9 @@ two faults the fake itself cannot script:
 - ``inject_raw``: an answer with an arbitrary body and content type (truncated JSON, an HTML
   error page), which ``inject`` cannot send because it always encodes ``json=`` as JSON.
 
-The rest runs the installed console script the way a CI job would, and measures it.
+In-process, on a virtual clock, ``slow_answer`` makes an answer take its time (or trickle);
+on loopback, ``hold_answers`` keeps requests waiting until released. The rest runs the installed
+console script the way a CI job would.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -265,44 +266,6 @@ def installed_env(url: str, extra: Mapping[str, str] | None = None) -> dict[str,
     }
     environ.update({"DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": url, **(extra or {})})
     return environ
-
-
-@dataclass
-class Timed(Result):
-    elapsed: float = 0.0
-
-
-def run_timed(
-    *args: str, url: str, env: Mapping[str, str] | None = None, timeout: float = 30
-) -> Timed:
-    """Run the installed command (no terminal, no stdin) and time it from start to exit."""
-    started = time.monotonic()
-    proc = subprocess.run(
-        [str(CLI), *args],
-        capture_output=True,
-        text=True,
-        env=installed_env(url, env),
-        stdin=subprocess.DEVNULL,
-        timeout=timeout,
-        check=False,
-    )
-    return Timed(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
-
-
-def short_read_timeout(directory: Path, seconds: float) -> dict[str, str]:
-    """Environment that gives the installed CLI a per-attempt read timeout of ``seconds``.
-
-    The client's read timeout is a constant (``READ_TIMEOUT``, 60 s) that ``--request-timeout``
-    only caps, so with a short deadline a read timeout always uses the whole budget and can
-    never be followed by a retry. A ``sitecustomize`` module lowers the constant in the real
-    installed process, so a read timeout can be exercised in a second instead of a minute.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "sitecustomize.py").write_text(
-        f"import daytona_cli.client.http as _client\n_client.READ_TIMEOUT = {seconds!r}\n"
-    )
-    existing = os.environ.get("PYTHONPATH")
-    return {"PYTHONPATH": str(directory) + (os.pathsep + existing if existing else "")}
 
 
 class Running:
