@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Cli, Slow, run_installed
+from tests.conftest import Cli, Slow
 from tests.fake_daytona import FakeDaytona
 
 NOT_FOUND_HINT = "list sandboxes with `daytona-cli sandbox list`"
@@ -688,19 +688,21 @@ def test_no_target_is_a_usage_error_that_touches_nothing(
     assert fake.requests == []
 
 
-# -- the installed command, end to end -----------------------------------------------------------
+# -- over real HTTP (the installed command's own run is in test_end_to_end.py) ------------------
 
 
-def test_the_installed_command_creates_stops_starts_and_deletes_over_loopback(
-    fake: FakeDaytona, served: str
+def test_create_stop_start_and_delete_over_real_http_to_loopback(
+    fake: FakeDaytona, served: str, cli: Cli
 ) -> None:
-    created = run_installed("sandbox", "create", "--name", "e2e", "--json", url=served)
+    cli.transport = lambda: None  # real sockets, to the fake on loopback (and real time)
+    cli.env["DAYTONA_API_URL"] = served
+    created = cli("sandbox", "create", "--name", "e2e", "--json")
     assert (created.exit_code, created.stderr) == (0, ""), created
     sandbox = created.json()
     assert (sandbox["name"], sandbox["state"]) == ("e2e", "started")
     sandbox_id = sandbox["id"]
 
-    stopped = run_installed("sandbox", "stop", "e2e", url=served)
+    stopped = cli("sandbox", "stop", "e2e")
     assert (stopped.exit_code, stopped.stdout, stopped.stderr) == (
         0,
         "",
@@ -708,7 +710,7 @@ def test_the_installed_command_creates_stops_starts_and_deletes_over_loopback(
     )
     assert (fake.sandbox("e2e") or {}).get("state") == "stopped"
 
-    started = run_installed("sandbox", "start", "e2e", url=served)
+    started = cli("sandbox", "start", "e2e")
     assert (started.exit_code, started.stdout, started.stderr) == (
         0,
         "",
@@ -716,7 +718,7 @@ def test_the_installed_command_creates_stops_starts_and_deletes_over_loopback(
     )
     assert (fake.sandbox("e2e") or {}).get("state") == "started"
 
-    deleted = run_installed("sandbox", "delete", "e2e", "--yes", url=served)
+    deleted = cli("sandbox", "delete", "e2e", "--yes")
     assert (deleted.exit_code, deleted.stdout, deleted.stderr) == (
         0,
         "",
