@@ -10,16 +10,13 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli, VirtualClock
-from tests.contract import validate_exchange
+from tests.conftest import Cli, VirtualClock, on_real_clock
 from tests.fake_daytona import FakeDaytona
 
 REQUEST_ID_LABEL = "daytona-cli/request-id"
@@ -122,24 +119,14 @@ class Spans:
 
 
 @pytest.fixture
-def slow_network(isolated: Path) -> Iterator[tuple[FakeDaytona, Cli, Spans]]:
-    """A fake that holds every answer back 50 ms, a CLI on it, and the spans of its requests."""
-    fake = FakeDaytona(
-        api_key=API_KEY,
-        base_url=BASE_URL,
-        proxy_url=PROXY_URL,
-        transition_seconds=0.05,
-        latency=0.05,
-    )
-    spans = Spans(fake)
-    yield fake, Cli(fake, isolated), spans
-    problems = [
-        f"{request.method} {request.url}: {problem}"
-        for request, response in list(fake.exchanges)
-        for problem in validate_exchange(request, response)
-    ]
-    fake.close()
-    assert not problems, "exchanges that break the API contract:\n" + "\n".join(problems)
+def slow_network(
+    fake: FakeDaytona, cli: Cli, request: pytest.FixtureRequest
+) -> tuple[FakeDaytona, Cli, Spans]:
+    """The default fake, holding every answer back 50 ms, the CLI on it, and the spans of its
+    requests. Overlap is measured in real time: a test using it is marked ``real_clock``."""
+    assert on_real_clock(request), "a test on slow_network must be marked real_clock"
+    fake.latency = 0.05
+    return fake, cli, Spans(fake)
 
 
 # == selectors ==================================================================================
@@ -472,6 +459,7 @@ def test_delete_with_a_bad_duration_exits_2_and_touches_nothing(
 # == bulk behaviour =============================================================================
 
 
+@pytest.mark.real_clock
 def test_parallel_bounds_how_many_deletes_are_in_flight_at_once(
     slow_network: tuple[FakeDaytona, Cli, Spans],
 ) -> None:
@@ -486,6 +474,7 @@ def test_parallel_bounds_how_many_deletes_are_in_flight_at_once(
     assert fake.max_concurrency() <= 4
 
 
+@pytest.mark.real_clock
 def test_the_default_parallelism_runs_several_deletes_at_once(
     slow_network: tuple[FakeDaytona, Cli, Spans],
 ) -> None:
@@ -498,6 +487,7 @@ def test_the_default_parallelism_runs_several_deletes_at_once(
     assert 1 < spans.peak("DELETE") <= 8, spans.peak("DELETE")
 
 
+@pytest.mark.real_clock
 def test_parallel_1_deletes_one_at_a_time(slow_network: tuple[FakeDaytona, Cli, Spans]) -> None:
     fake, cli, spans = slow_network
     boxes = [fake.add_sandbox(f"job-{i}", labels={"run": "9"}) for i in range(5)]
