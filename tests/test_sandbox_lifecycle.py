@@ -243,9 +243,20 @@ def test_a_409_under_json_is_a_conflict_error(cli: Cli, fake: FakeDaytona) -> No
     }
 
 
-def test_starting_a_missing_sandbox_exits_3(cli: Cli, fake: FakeDaytona) -> None:
-    result = cli("sandbox", "start", "nope")
-    assert sent(fake) == [post("nope", "start")]
+@pytest.mark.parametrize(
+    ("args", "request_sent"),
+    [
+        (("start", "nope"), post("nope", "start")),
+        (("stop", "nope"), post("nope", "stop")),
+        (("delete", "nope", "--yes"), delete("nope")),
+    ],
+    ids=["start", "stop", "delete"],
+)
+def test_a_missing_sandbox_exits_3_after_one_request(
+    cli: Cli, fake: FakeDaytona, args: tuple[str, ...], request_sent: Any
+) -> None:
+    result = cli("sandbox", *args)
+    assert sent(fake) == [request_sent]
     assert (result.exit_code, result.stdout, result.stderr) == (3, "", not_found_line("nope"))
 
 
@@ -461,12 +472,6 @@ def test_a_stop_the_server_keeps_refusing_as_in_progress_exits_5(
     assert (fake.sandbox("s") or {}).get("state") == "started"
 
 
-def test_stopping_a_missing_sandbox_exits_3(cli: Cli, fake: FakeDaytona) -> None:
-    result = cli("sandbox", "stop", "nope")
-    assert sent(fake) == [post("nope", "stop")]
-    assert (result.exit_code, result.stdout, result.stderr) == (3, "", not_found_line("nope"))
-
-
 def test_stop_of_several_with_one_missing_stops_the_others_and_exits_3(slow: Slow) -> None:
     a = slow.fake.add_sandbox("a", state="started")
     b = slow.fake.add_sandbox("b", state="started")
@@ -646,12 +651,6 @@ def test_delete_under_json_prints_an_array_of_the_apis_answers(cli: Cli, fake: F
         ("a", "destroying"),
         ("b", "destroying"),
     ]
-
-
-def test_deleting_a_missing_sandbox_exits_3(cli: Cli, fake: FakeDaytona) -> None:
-    result = cli("sandbox", "delete", "nope", "--yes")
-    assert sent(fake) == [delete("nope")]
-    assert (result.exit_code, result.stdout, result.stderr) == (3, "", not_found_line("nope"))
 
 
 def test_delete_of_several_with_one_missing_deletes_the_others_and_exits_3(
