@@ -3,6 +3,11 @@
 The runner drives the real entry point (`daytona_cli.app.run`) with the real client code; only the
 transport is swapped for the fake (`httpx.MockTransport`), and it can pretend to be a terminal.
 Every exchange a test causes is checked against the OpenAPI spec when the test ends.
+
+The default `fake` and `cli` share one virtual clock (`clock`): time moves only when the CLI
+sleeps on it (or a test advances it), so nothing waits for real and tests assert on what was
+slept. A test marked ``real_clock``, or one serving the fake to a subprocess (`served`), runs on
+real time instead.
 """
 
 from __future__ import annotations
