@@ -57,7 +57,8 @@ def stamp(moment: datetime) -> str:
 @pytest.fixture
 def rich_box(fake: FakeDaytona) -> dict[str, Any]:
     """A sandbox with something in every field the view shows."""
-    now = datetime.now(timezone.utc)
+    # Milliseconds that are never .000 (shown as whole seconds), so the times print as given.
+    now = datetime.now(timezone.utc).replace(microsecond=123000)
     return fake.add_sandbox(
         "analytics",
         state="error",
