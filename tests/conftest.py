@@ -71,9 +71,6 @@ def make_fake() -> Iterator[Callable[..., FakeDaytona]]:
     fakes: list[FakeDaytona] = []
 
     def make(factory: Callable[..., FakeDaytona] = FakeDaytona, **kwargs: Any) -> FakeDaytona:
-        # Until the CLI names a deleted sandbox as the user knew it (issue 9, promise 8), the
-        # API's rename on delete is off here; drop this default to prove that promise.
-        kwargs.setdefault("rename_on_delete", False)
         made = factory(
             **{"api_key": API_KEY, "base_url": BASE_URL, "proxy_url": PROXY_URL, **kwargs}
         )

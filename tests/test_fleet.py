@@ -859,8 +859,8 @@ def test_wait_for_deleted_after_a_delete_returns_once_the_sandbox_is_gone(
     box = fake.add_sandbox("s")
     fake.transition_seconds = 0.4  # long enough to still be destroying when the wait begins
     assert cli("sandbox", "delete", "s", "--yes").exit_code == 0
-    assert fake.sandbox("s")["state"] == "destroying"  # type: ignore[index]
-    result = cli("sandbox", "wait", "s", "--for", "deleted", "--timeout", "10")
+    assert fake.sandbox(box["id"])["state"] == "destroying"  # type: ignore[index]
+    result = cli("sandbox", "wait", box["id"], "--for", "deleted", "--timeout", "10")
     assert (result.exit_code, result.stdout) == (0, "")
     assert "deleted" in result.stderr and "error" not in result.stderr
     assert fake.sandbox(box["id"]) is None

@@ -644,9 +644,11 @@ def test_deleted_sandboxes_are_gone_once_the_transition_ends(slow: Slow) -> None
         f"Deletion of sandbox b ({b['id']}) started\n",
     ]
     assert slow.clock.sleeps == [], "delete returns once the API accepted it"
-    assert (slow.fake.sandbox("a") or {}).get("state") == "destroying"
+    # Daytona renames a sandbox the moment it is deleted: the name is free again at once.
+    assert slow.fake.sandbox("a") is None
+    assert (slow.fake.sandbox(a["id"]) or {}).get("state") == "destroying"
     slow.clock.sleep(1.0)
-    assert (slow.fake.sandbox("a"), slow.fake.sandbox("b")) == (None, None)
+    assert (slow.fake.sandbox(a["id"]), slow.fake.sandbox(b["id"])) == (None, None)
     assert slow.fake.sandboxes == {}
 
 
@@ -658,9 +660,10 @@ def test_delete_under_json_prints_an_array_of_the_apis_answers(cli: Cli, fake: F
     assert (result.exit_code, result.stderr) == (0, "")
     answers = {request.url.path: response.json() for request, response in fake.exchanges}
     assert result.json() == [answers["/api/sandbox/a"], answers["/api/sandbox/b"]]
-    assert [(item["name"], item["state"]) for item in result.json()] == [
-        ("a", "destroying"),
-        ("b", "destroying"),
+    # The API's own objects, unchanged: they carry Daytona's rename of a deleted sandbox.
+    assert [(item["name"].rsplit("_", 1)[0], item["state"]) for item in result.json()] == [
+        ("DESTROYED_a", "destroying"),
+        ("DESTROYED_b", "destroying"),
     ]
 
 
