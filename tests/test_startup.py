@@ -77,3 +77,28 @@ def test_json_listing_does_not_load_rich_either(fake: FakeDaytona, served: str) 
     )
     assert code == 0
     assert not {m for m in modules if m.startswith("rich")}
+
+
+def test_with_click_installed_a_listing_still_loads_none_of_httpxs_command_line(
+    fake: FakeDaytona, served: str
+) -> None:
+    """``import httpx`` loads its command line (click, rich, pygments) whenever click can be
+    imported, and the mcp extra installs click: the client keeps that out (client/httpx_cli.py)."""
+    pytest.importorskip("click")
+    fake.add_sandbox("one")
+    code, modules = imported_modules(
+        "sandbox", "list", "--json", env={"DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served}
+    )
+    assert code == 0
+    assert "httpx" in modules
+    assert not {m for m in modules if m.split(".")[0] in ("click", "pygments", "rich")}
+    assert "httpx._main" not in modules  # the stand-in is registered, never imported from disk
+
+
+def test_the_stand_in_for_httpxs_command_line_says_it_is_not_there() -> None:
+    code = "from daytona_cli.client import DaytonaClient\nimport httpx\nhttpx.main()\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 1
+    assert "httpx's command line is not available" in proc.stderr
