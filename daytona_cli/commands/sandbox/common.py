@@ -8,7 +8,7 @@ from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError
 from daytona_cli.render.sandbox import describe, destroyed_by, state_of
 from daytona_cli.render.text import duration
-from daytona_cli.states import FAILED, SETTLED, STOP_GOALS
+from daytona_cli.states import FAILED, SETTLED, STOP_GOALS, STOPPED
 from daytona_cli.types import JSONObject
 from daytona_cli.waiting import WaitTimeout, failed_error, wait_for_state
 
@@ -126,3 +126,44 @@ def start_and_wait(
     if wait:
         sandbox = wait_until(app, sandbox, {"started"}, timeout, "started")
     return sandbox
+
+
+def stop_and_wait(app: AppContext, target: str, timeout: float, *, wait: bool = True) -> JSONObject:
+    """``stopSandbox`` (a stopped or archived one is fine: the API's 400 "not in a stoppable
+    state" then counts as done), then wait for ``stopped`` unless ``wait`` is off. A sandbox
+    with auto-delete 0 is deleted by its stop; that counts as stopped (state ``destroyed``)."""
+    client = app.client()
+    try:
+        sandbox = when_settled(app, target, client.stop_sandbox, timeout)
+    except CliError as err:
+        if err.status != 400:
+            raise
+        current = client.get_sandbox(target)
+        if current.get("state") not in STOPPED:
+            raise
+        return current
+    if wait:
+        sandbox = wait_until(app, sandbox, STOP_GOALS, timeout, "stopped", gone_ok=True)
+    return sandbox
+
+
+def started_sandbox(
+    app: AppContext, target: str, *, start: bool, timeout: float, start_hint: str
+) -> JSONObject:
+    """The sandbox, ready to run commands: started first when ``start`` says so (a paused one
+    resumes, an archived one is restored, waiting at most ``timeout`` seconds). Otherwise one
+    that is not started is a conflict (exit 5) whose hint is ``start_hint``; one the platform
+    destroyed is always a conflict."""
+    sandbox = app.client().get_sandbox(target)
+    current = sandbox.get("state")
+    if current == "started":
+        return sandbox
+    if current == "destroyed":
+        raise destroyed_error(sandbox)
+    if not start:
+        raise CliError(
+            Category.CONFLICT,
+            f"sandbox {describe(sandbox)} is {current}, not started",
+            hint=start_hint,
+        )
+    return start_and_wait(app, str(sandbox["id"]), timeout)
