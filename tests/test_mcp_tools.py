@@ -355,6 +355,15 @@ def test_a_bug_in_a_tool_is_an_internal_error_and_the_server_goes_on(
     assert not agent.call("list_sandboxes").is_error
 
 
+def test_a_result_that_breaks_its_output_schema_is_an_internal_error_too(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tools, "get_sandbox", lambda *_a: tools.ToolResult({"name": "x"}, "x"))
+    body = error(agent.call("get_sandbox", sandbox="demo"))
+    assert body["code"] == "error"
+    assert body["message"].startswith("internal error: ValidationError: ")
+
+
 def test_the_key_never_appears_in_a_result_or_the_log(agent: Agent, fake: FakeDaytona) -> None:
     answer = {
         "statusCode": 400,

@@ -114,7 +114,13 @@ def run_serve(state: AppContext) -> None:
     from daytona_cli.mcp_server.server import serve as serve_stdio
     from daytona_cli.mcp_server.tools import Session
 
+    at_terminal = state.runtime.streams.stdin_tty
     session = Session(state)
+    if at_terminal:
+        state.output.info(
+            "daytona-cli mcp: serving MCP on stdin and stdout for an agent host, which starts "
+            "it itself (see daytona-cli mcp config --help); Ctrl-C stops it"
+        )
     if session.config_error is not None:
         state.output.warn(
             f"{session.config_error.message}: every tool call will fail until it is set "

@@ -53,9 +53,10 @@ class DaytonaServer(MCPServer[Any]):
     ) -> CallToolResult | InputRequiredResult:
         try:
             return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError as exc:  # the SDK's own step failed (say, an output check)
+            cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+            return failure(self.session, name, internal_error(self.session, cause))
         except ToolError as exc:
-            if isinstance(exc, UnexpectedToolError):  # our tools catch everything: not ours
-                raise
             return failure(self.session, name, refusal(name, exc))
 
 
