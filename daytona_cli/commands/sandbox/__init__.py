@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from daytona_cli.commands.base import Command, group_with_aliases, help_when_no_command
-from daytona_cli.commands.sandbox import create, delete, get, lifecycle, pause_archive, wait
+from daytona_cli.commands.sandbox import create, delete, get, lifecycle, wait
 from daytona_cli.commands.sandbox import exec as exec_module
 from daytona_cli.commands.sandbox import list as list_module
+from daytona_cli.commands.sandbox import pause_archive as pause_module
+from daytona_cli.commands.sandbox import ssh as ssh_module
 
 ALIASES = {"ls": "list", "rm": "delete"}
 
@@ -23,7 +25,8 @@ app.command("get", cls=Command)(get.get)
 app.command("delete", cls=Command)(delete.delete)
 app.command("start", cls=Command)(lifecycle.start)
 app.command("stop", cls=Command)(lifecycle.stop)
-app.command("pause", cls=Command)(pause_archive.pause)
-app.command("archive", cls=Command)(pause_archive.archive)
+app.command("pause", cls=Command)(pause_module.pause)
+app.command("archive", cls=Command)(pause_module.archive)
 app.command("wait", cls=Command)(wait.wait)
 app.command("exec", cls=exec_module.ExecCommand)(exec_module.exec_)
+app.command("ssh", cls=Command)(ssh_module.ssh)
