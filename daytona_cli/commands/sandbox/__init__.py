@@ -9,6 +9,7 @@ from daytona_cli.commands.sandbox import create, delete, get, lifecycle, wait
 from daytona_cli.commands.sandbox import exec as exec_module
 from daytona_cli.commands.sandbox import list as list_module
 from daytona_cli.commands.sandbox import pause_archive as pause_module
+from daytona_cli.commands.sandbox import preview as preview_module
 from daytona_cli.commands.sandbox import ssh as ssh_module
 
 ALIASES = {"ls": "list", "rm": "delete"}
@@ -30,3 +31,4 @@ app.command("archive", cls=Command)(pause_module.archive)
 app.command("wait", cls=Command)(wait.wait)
 app.command("exec", cls=exec_module.ExecCommand)(exec_module.exec_)
 app.command("ssh", cls=Command)(ssh_module.ssh)
+app.command("preview-url", cls=Command)(preview_module.preview_url)
