@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import Cli, Slow
 from tests.fake_daytona import FakeDaytona
+from tests.test_completion import complete
 
 VM = {"sandboxClass": "linux-vm"}
 NOT_PAUSABLE = (
@@ -393,3 +395,21 @@ def test_wait_for_paused_and_archived(
     assert state(slow.fake, "s") == goal
     already = slow("sandbox", "wait", "s", "--for", goal, "--json")
     assert (already.exit_code, [item["state"] for item in already.json()]) == (0, [goal])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "daytona-cli sandbox pause b",
+        "daytona-cli sandbox archive alpha b",
+        "daytona-cli sandbox ssh b",
+        "daytona-cli sandbox preview-url b",
+    ],
+)
+def test_the_new_verbs_complete_sandbox_names(
+    cli: Cli, fake: FakeDaytona, tmp_path: Path, line: str
+) -> None:
+    fake.add_sandbox("alpha")
+    fake.add_sandbox("beta")
+    result = complete(cli, line, tmp_path)
+    assert (result.exit_code, result.stdout.split()) == (0, ["beta"])
