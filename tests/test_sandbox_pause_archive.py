@@ -328,18 +328,6 @@ def test_start_resumes_a_paused_sandbox(slow: Slow) -> None:
     assert (set(states[:-1]), states[-1]) == ({"resuming"}, "started")
 
 
-def test_a_restore_may_take_longer_than_a_start_by_default(
-    make_slow: Callable[[float], Slow],
-) -> None:
-    slow = make_slow(100.0)
-    slow.fake.restore_seconds = 200.0  # past a start's 180 s, within a restore's 600 s
-    slow.fake.add_sandbox("cold", state="archived")
-    result = slow("sandbox", "start", "cold")
-    assert result.exit_code == 0, result
-    assert 200 <= slow.clock.now - 1000.0 < 600
-    assert state(slow.fake, "cold") == "started"
-
-
 def test_a_restore_gives_up_after_600_s_and_says_so(make_slow: Callable[[float], Slow]) -> None:
     slow = make_slow(100.0)
     slow.fake.restore_seconds = 5000.0
