@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -91,6 +92,13 @@ def _register() -> None:
 _register()
 
 
+@functools.cache
+def _root_command() -> Any:
+    """The Click command built from ``app``: once per process, as building it costs ~30 ms
+    (a run in production builds it once anyway; the in-process tests run thousands)."""
+    return typer.main.get_command(app)
+
+
 def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
     """Run one command line and return its exit code; the real entry point and the tests' one.
 
@@ -104,7 +112,7 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
     # Known before parsing, so that even a usage error comes out as JSON under --json.
     options = argv[: list(argv).index("--")] if "--" in argv else argv
     state.output.json_mode = "--json" in options or "--jsonl" in options
-    command = typer.main.get_command(app)
+    command = _root_command()
     streams = state.runtime.streams
     previous_sigint = signal.getsignal(signal.SIGINT)
     # Click writes help and usage text to sys.stdout/sys.stderr: point them at the run's streams.

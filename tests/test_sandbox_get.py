@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Cli, Result, run_installed
+from tests.conftest import Cli, Result
 from tests.fake_daytona import FakeDaytona
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -58,7 +58,8 @@ def stamp(moment: datetime) -> str:
 @pytest.fixture
 def rich_box(fake: FakeDaytona) -> dict[str, Any]:
     """A sandbox with something in every field the view shows."""
-    now = datetime.now(timezone.utc)
+    # Milliseconds that are never .000 (shown as whole seconds), so the times print as given.
+    now = datetime.now(timezone.utc).replace(microsecond=123000)
     return fake.add_sandbox(
         "analytics",
         state="error",
@@ -373,13 +374,13 @@ def test_terminal_view_shows_server_text_inert(cli: Cli, fake: FakeDaytona) -> N
 # -- end to end --------------------------------------------------------------------------------
 
 
-def test_the_installed_command_gets_an_awkward_name_over_real_http(
-    fake: FakeDaytona, served: str
-) -> None:
+def test_an_awkward_name_is_got_over_real_http(fake: FakeDaytona, served: str, cli: Cli) -> None:
     name = "../a b?#ünï"
     box = fake.add_sandbox(name, env=dict(SECRETS))
     fake.add_sandbox("a b")  # where the name would land if `../` escaped its segment
-    result = run_installed("sandbox", "get", name, url=served)
+    cli.transport = lambda: None  # real sockets, to the fake on loopback
+    cli.env["DAYTONA_API_URL"] = served
+    result = cli("sandbox", "get", name)
     assert (result.exit_code, result.stderr) == (0, "")
     view = rows(result.stdout)
     assert (view["ID"], view["Name"]) == (box["id"], name)

@@ -109,9 +109,12 @@ class DaytonaClient:
         """Create once, even across retries.
 
         Create is not idempotent, so it is retried only when the server surely did not act.
-        After an ambiguous failure (answer lost, 5xx) the sandbox is looked up by a request-ID
-        label sent with it before another attempt, so one call never makes two. When the outcome
-        cannot be known the error has reason ``CREATE_UNKNOWN`` and the ``request_id``.
+        After an ambiguous failure (answer lost, 5xx) the sandbox is looked up first: by name
+        when it has one (a GET is consistent: not found means not made, so another attempt is
+        safe), else by a request-ID label sent with it. The list that label lookup uses lags
+        behind creates (NOTES.md), so not finding it there proves nothing: no second attempt is
+        made. When the outcome cannot be known the error has reason ``CREATE_UNKNOWN`` and the
+        ``request_id``.
         """
         import uuid
 
@@ -145,6 +148,9 @@ class DaytonaClient:
                 mine = self._find_created(request_id, name)
                 if mine is not None:
                     return mine
+                if not name:  # a lagging list may simply not show it yet
+                    err.reason, err.request_id = Reason.CREATE_UNKNOWN, request_id
+                    raise
 
     def _find_created(self, request_id: str, name: str | None) -> JSONObject | None:
         """The sandbox an earlier attempt made, if any: by name when there is one (a GET is

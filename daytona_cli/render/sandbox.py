@@ -102,6 +102,13 @@ def known_name(sandbox: JSONObject) -> str | None:
     return match.group(1) if match else name
 
 
+def destroyed_by_platform(sandbox: JSONObject) -> bool:
+    """Whether the platform destroyed it (spot eviction, runner-queue timeout), not a delete."""
+    return sandbox.get("state") == "destroyed" and bool(
+        sandbox.get("spotEvictedAt") or sandbox.get("queueTimedOutAt")
+    )
+
+
 def destroyed_by(sandbox: JSONObject) -> str:
     """Why a ``destroyed`` sandbox is gone, from ``spotEvictedAt`` / ``queueTimedOutAt``."""
     if sandbox.get("spotEvictedAt"):

@@ -28,7 +28,7 @@ from daytona_cli.commands.sandbox.bulk_run import BulkOptions, Verb, run_bulk
 from daytona_cli.commands.sandbox.common import SETTLING, wait_until
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError
-from daytona_cli.render.sandbox import describe, destroyed_by, known_name
+from daytona_cli.render.sandbox import describe, destroyed_by, destroyed_by_platform, known_name
 from daytona_cli.states import SETTLED, STOP_GOALS
 from daytona_cli.types import JSONObject
 
@@ -58,6 +58,10 @@ def run_delete(
                 return gone
             answer = client.delete_sandbox(target.key)  # the other transition has ended
         shown = _as_known(answer, target)
+        if destroyed_by_platform(answer):
+            return Done(
+                answer, "already destroyed", f"Sandbox {shown} was already {destroyed_by(answer)}"
+            )
         if not wait:
             return Done(answer, "deletion started", f"Deletion of sandbox {shown} started")
         wait_until(app, answer, {"destroyed"}, timeout, "deleted", gone_ok=True)

@@ -89,6 +89,9 @@ def run_exec(app: AppContext, opts: ExecOptions) -> int:
                 Category.TIMEOUT,
                 f"the command timed out{after} and was killed; the API discards its output",
                 hint="raise --timeout, or write output to a file in the sandbox and read it after",
+                status=err.status,
+                api_code=err.api_code,
+                source=err.source,
             )
         )
         return EXEC_TIMEOUT
