@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from daytona_cli.commands.base import Command, at_least
-from daytona_cli.commands.options import DEFAULT_WAIT_TIMEOUT, JsonOption, TargetArgument
+from daytona_cli.commands.options import JsonOption, TargetArgument
 from daytona_cli.commands.sandbox.common import destroyed_error, start_and_wait
 from daytona_cli.context import AppContext
 from daytona_cli.errors import (
@@ -124,7 +124,7 @@ def _started(app: AppContext, opts: ExecOptions) -> JSONObject:
                 "or pass --start to start it first"
             ),
         )
-    return start_and_wait(app, str(sandbox["id"]), DEFAULT_WAIT_TIMEOUT)
+    return start_and_wait(app, str(sandbox["id"]))
 
 
 def exec_(
@@ -150,7 +150,12 @@ def exec_(
         ),
     ] = None,
     start_first: Annotated[
-        bool, typer.Option("--start", help="Start the sandbox first if it is stopped.")
+        bool,
+        typer.Option(
+            "--start",
+            help="Start the sandbox first if it is stopped, paused or archived (waiting up to "
+            "180 s, 600 s for a restore).",
+        ),
     ] = False,
     json_output: JsonOption = False,
 ) -> None:
