@@ -41,6 +41,7 @@ class Reason(str, Enum):
     UNSAFE_PROXY = "unsafe_proxy"  # a toolbox proxy URL the key must not be sent to
     CREATE_UNKNOWN = "create_unknown"  # a create whose outcome cannot be known
     EXEC_UNKNOWN = "exec_unknown"  # an exec whose answer was lost: it may have run
+    NOT_PAUSABLE = "not_pausable"  # a 422 to pause: only VM sandbox classes can pause
 
 
 EXIT_CODES: dict[Category, int] = {

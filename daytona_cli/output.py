@@ -33,6 +33,8 @@ class Output:
     json_mode: bool = False
     secret: str | None = field(default=None, repr=False)
     """The API key: never written to stderr, even when a server message echoes it."""
+    secrets: list[str] = field(default_factory=list, repr=False)
+    """Other secrets a command holds (an SSH token, :meth:`hide`), kept off stderr the same way."""
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc), repr=False)
     """The wall clock, for relative times ("3 minutes ago"); a run's comes from its Clock."""
     debugging: bool = False
@@ -181,8 +183,16 @@ class Output:
 
     # --- stderr --------------------------------------------------------------------------------
 
+    def hide(self, secret: str) -> None:
+        """Never write ``secret`` to stderr from now on (stdout is what the user asked for)."""
+        if secret:
+            self.secrets.append(secret)
+
     def redact(self, text: str) -> str:
-        return text.replace(self.secret, "***") if self.secret else text
+        for secret in (self.secret, *self.secrets):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
 
     def _paint(self, text: str, code: str) -> str:
         if self.streams.stderr_tty and self.streams.color:

@@ -121,7 +121,7 @@ def test_sort_fields_orders_wait_goals_and_shells_complete(cli: Cli) -> None:
     assert complete(cli, "daytona-cli sandbox list --sort ").stdout.split() == list(SORT_FIELDS)
     assert complete(cli, "daytona-cli sandbox list --order d").stdout.split() == ["desc"]
     goals = complete(cli, "daytona-cli sandbox wait demo --for ").stdout.split()
-    assert goals == ["started", "stopped", "archived", "deleted"]
+    assert goals == ["started", "stopped", "paused", "archived", "deleted"]
     assert complete(cli, "daytona-cli completion z").stdout.split() == ["zsh"]
 
 

@@ -10,7 +10,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from daytona_cli.commands.options import DEFAULT_WAIT_TIMEOUT
+from daytona_cli.commands.options import DEFAULT_RESTORE_TIMEOUT, DEFAULT_WAIT_TIMEOUT
 from daytona_cli.mcp_server import tools
 from daytona_cli.mcp_server.tools import Session, ToolResult
 from daytona_cli.params import MAX_IDENTIFIER_LENGTH
@@ -60,6 +60,16 @@ WaitSeconds = Annotated[
         le=3600,
         description="Wait at most this many seconds for the sandbox to get there "
         f"(default {DEFAULT_WAIT_TIMEOUT:g}); it carries on in the background after that.",
+    ),
+]
+StartSeconds = Annotated[
+    float | None,
+    Field(
+        ge=1,
+        le=3600,
+        description=f"Wait at most this many seconds for it to start (default "
+        f"{DEFAULT_WAIT_TIMEOUT:g}, {DEFAULT_RESTORE_TIMEOUT:g} to restore an archived one); it "
+        "carries on in the background after that.",
     ),
 ]
 Limit = Annotated[int, Field(ge=1, le=1000, description="At most this many items (default 100).")]
@@ -167,7 +177,7 @@ def _one_sandbox(server: MCPServer[Any], answer: Answer, session: Session) -> No
 def _lifecycle(server: MCPServer[Any], answer: Answer, session: Session) -> None:
     @server.tool(name="start_sandbox", title="Start a sandbox", annotations=LIFECYCLE)
     def start_sandbox(
-        sandbox: SandboxRef, timeout: WaitSeconds = DEFAULT_WAIT_TIMEOUT
+        sandbox: SandboxRef, timeout: StartSeconds = None
     ) -> Annotated[CallToolResult, Sandbox]:
         """Start a sandbox and wait until it has started; a started one is fine, a paused
         one resumes, an archived one is restored (slower)."""

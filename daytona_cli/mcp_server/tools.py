@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 
 from daytona_cli.bulk import Target
 from daytona_cli.client.filters import SandboxFilter
-from daytona_cli.commands.options import DEFAULT_WAIT_TIMEOUT
 from daytona_cli.commands.sandbox.common import (
+    require_started,
     start_and_wait,
-    started_sandbox,
     stop_and_wait,
     wait_until,
 )
@@ -184,9 +183,10 @@ def delete_sandbox(session: Session, target: str, *, wait: bool, timeout: float)
     return ToolResult(done.result, done.message + ".")
 
 
-def start_sandbox(session: Session, target: str, timeout: float) -> ToolResult:
+def start_sandbox(session: Session, target: str, timeout: float | None) -> ToolResult:
     """``startSandbox`` (started already is fine; paused resumes, archived is restored), then
-    wait at most ``timeout`` seconds for ``started``."""
+    wait at most ``timeout`` seconds for ``started`` (None: as ``sandbox start``, longer for a
+    restore)."""
     app = session.ready()
     sandbox = start_and_wait(app, check_identifier(target), timeout)
     return ToolResult(sandbox, f"Sandbox {describe(sandbox)} is started.")
@@ -219,12 +219,8 @@ def execute_command(
     app = session.ready()
     if not command.strip():
         raise usage("empty command", hint="give a shell command line, e.g. echo hello")
-    sandbox = started_sandbox(
-        app,
-        check_identifier(target),
-        start=start,
-        timeout=DEFAULT_WAIT_TIMEOUT,
-        start_hint=NOT_STARTED_HINT,
+    sandbox = require_started(
+        app, check_identifier(target), start=start, start_hint=NOT_STARTED_HINT
     )
     result = run_command(app, sandbox, command, cwd=cwd, timeout=timeout)
     return ToolResult(dict(result), summaries.command(dict(result)))

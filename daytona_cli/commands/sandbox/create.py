@@ -100,23 +100,36 @@ def create(
     ] = None,
     cpu: Annotated[
         int | None,
-        typer.Option("--cpu", metavar="N", callback=at_least(1), help="CPU cores (--image only)."),
+        typer.Option(
+            "--cpu",
+            metavar="N",
+            callback=at_least(1),
+            help="CPU cores (with --image or --dockerfile).",
+        ),
     ] = None,
     memory: Annotated[
         int | None,
         typer.Option(
-            "--memory", metavar="GIB", callback=at_least(1), help="Memory in GiB (--image only)."
+            "--memory",
+            metavar="GIB",
+            callback=at_least(1),
+            help="Memory in GiB (with --image or --dockerfile).",
         ),
     ] = None,
     disk: Annotated[
         int | None,
         typer.Option(
-            "--disk", metavar="GIB", callback=at_least(1), help="Disk in GiB (--image only)."
+            "--disk",
+            metavar="GIB",
+            callback=at_least(1),
+            help="Disk in GiB (with --image or --dockerfile).",
         ),
     ] = None,
     gpu: Annotated[
         int | None,
-        typer.Option("--gpu", metavar="N", callback=at_least(0), help="GPUs (--image only)."),
+        typer.Option(
+            "--gpu", metavar="N", callback=at_least(0), help="GPUs (with --image or --dockerfile)."
+        ),
     ] = None,
     label: LabelOption = None,
     env: Annotated[

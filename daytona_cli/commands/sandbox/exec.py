@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from daytona_cli.commands.base import Command, at_least
-from daytona_cli.commands.options import DEFAULT_WAIT_TIMEOUT, JsonOption, TargetArgument
-from daytona_cli.commands.sandbox.common import started_sandbox
+from daytona_cli.commands.options import JsonOption, TargetArgument
+from daytona_cli.commands.sandbox.common import require_started
 from daytona_cli.context import AppContext
 from daytona_cli.errors import (
     EXEC_CANNOT_START,
@@ -73,9 +73,7 @@ def run_exec(app: AppContext, opts: ExecOptions) -> int:
     hint = (
         f"start it with `daytona-cli sandbox start {opts.target}` or pass --start to start it first"
     )
-    sandbox = started_sandbox(
-        app, opts.target, start=opts.start, timeout=DEFAULT_WAIT_TIMEOUT, start_hint=hint
-    )
+    sandbox = require_started(app, opts.target, start=opts.start, start_hint=hint)
     out = app.output
     try:
         answer = app.client().toolbox.execute(
@@ -145,7 +143,12 @@ def exec_(
         ),
     ] = None,
     start_first: Annotated[
-        bool, typer.Option("--start", help="Start the sandbox first if it is stopped.")
+        bool,
+        typer.Option(
+            "--start",
+            help="Start the sandbox first if it is stopped, paused or archived (waiting up to "
+            "180 s, 600 s for a restore).",
+        ),
     ] = False,
     json_output: JsonOption = False,
 ) -> None:

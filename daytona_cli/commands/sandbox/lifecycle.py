@@ -19,6 +19,7 @@ from daytona_cli.commands.options import (
     SelectName,
     SelectOlder,
     SelectState,
+    StartTimeoutOption,
     TimeoutOption,
     YesOption,
     selector,
@@ -29,9 +30,12 @@ from daytona_cli.context import AppContext
 from daytona_cli.types import JSONObject
 
 
-def run_start(app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float) -> None:
+def run_start(
+    app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float | None = None
+) -> None:
     """``startSandbox`` on every target (a started one is fine, a paused one resumes, an
-    archived one is restored), then wait for ``started``."""
+    archived one is restored), then wait for ``started``; ``timeout`` None: the default, longer
+    for a restore."""
 
     def start_one(target: Target) -> JSONObject:
         return start_and_wait(app, target.key, timeout, wait=wait)
@@ -60,7 +64,7 @@ def start(
     idle_for: SelectIdle = None,
     everything: SelectAll = False,
     no_wait: NoWaitOption = False,
-    timeout: TimeoutOption = DEFAULT_WAIT_TIMEOUT,
+    timeout: StartTimeoutOption = None,
     dry_run: DryRunOption = False,
     max_count: MaxOption = None,
     parallel: ParallelOption = DEFAULT_PARALLEL,
@@ -68,7 +72,8 @@ def start(
 ) -> None:
     """Start sandboxes and wait until they have started.
 
-    A sandbox that has already started is fine.
+    A sandbox that has already started is fine; a paused one resumes, an archived one is
+    restored (slower: its filesystem comes back from object storage).
 
     \b
     Examples:
