@@ -81,12 +81,13 @@ def root(
 
 
 def _register() -> None:
-    from daytona_cli.commands import completion, sandbox, snapshot
+    from daytona_cli.commands import completion, mcp, sandbox, snapshot
     from daytona_cli.commands.base import Command
 
     app.add_typer(sandbox.app, name="sandbox")
     app.add_typer(snapshot.app, name="snapshot")
     app.command("completion", cls=Command)(completion.completion)
+    app.add_typer(mcp.app, name="mcp")
 
 
 _register()

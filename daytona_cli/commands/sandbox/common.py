@@ -9,7 +9,7 @@ from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError
 from daytona_cli.render.sandbox import describe, destroyed_by, state_of
 from daytona_cli.render.text import duration
-from daytona_cli.states import FAILED, RESTORING, SETTLED, STOP_GOALS
+from daytona_cli.states import FAILED, RESTORING, SETTLED, STOP_GOALS, STOPPED
 from daytona_cli.types import JSONObject
 from daytona_cli.waiting import WaitTimeout, failed_error, wait_for_state
 
@@ -138,11 +138,36 @@ def start_and_wait(
     return sandbox
 
 
+def stop_and_wait(app: AppContext, target: str, timeout: float, *, wait: bool = True) -> JSONObject:
+    """``stopSandbox`` (a stopped or archived one is fine: the API's 400 "not in a stoppable
+    state" then counts as done), then wait for ``stopped`` unless ``wait`` is off. A sandbox
+    with auto-delete 0 is deleted by its stop; that counts as stopped (state ``destroyed``)."""
+    client = app.client()
+    try:
+        sandbox = when_settled(app, target, client.stop_sandbox, timeout)
+    except CliError as err:
+        if err.status != 400:
+            raise
+        current = client.get_sandbox(target)
+        if current.get("state") not in STOPPED:
+            raise
+        return current
+    if wait:
+        sandbox = wait_until(app, sandbox, STOP_GOALS, timeout, "stopped", gone_ok=True)
+    return sandbox
+
+
 def require_started(
-    app: AppContext, target: str, *, start: bool, timeout: float | None = None
+    app: AppContext,
+    target: str,
+    *,
+    start: bool,
+    timeout: float | None = None,
+    start_hint: str | None = None,
 ) -> JSONObject:
     """The sandbox, once started: as it is when started, after :func:`start_and_wait` when
-    ``start`` (``--start``); otherwise a conflict (exit 5) that says how to start it."""
+    ``start`` (``--start``); otherwise a conflict (exit 5) that says how to start it
+    (``start_hint``, by default the CLI's own words)."""
     sandbox = app.client().get_sandbox(target)
     current = sandbox.get("state")
     if current == "started":
@@ -153,6 +178,7 @@ def require_started(
         raise CliError(
             Category.CONFLICT,
             f"sandbox {describe(sandbox)} is {current}, not started",
-            hint=f"start it with `daytona-cli sandbox start {target}` or pass --start",
+            hint=start_hint
+            or f"start it with `daytona-cli sandbox start {target}` or pass --start",
         )
     return start_and_wait(app, str(sandbox["id"]), timeout)

@@ -31,12 +31,7 @@ def run_create(app: AppContext, opts: CreateOptions) -> None:
     Under ``-q`` or ``--json`` the new sandbox's ID (or object) is printed even when the wait
     times out or is interrupted, so that a script can still delete what it made.
     """
-    body = create_body(opts, app.runtime.environ)
-    client = app.client()
-    region = opts.target or app.settings().target
-    if region:
-        body["target"] = region
-    sandbox = client.create_sandbox(body)
+    sandbox = submit(app, opts)
     if opts.wait:
         try:
             sandbox = wait_until(
@@ -47,6 +42,16 @@ def run_create(app: AppContext, opts: CreateOptions) -> None:
                 _print(app, opts, sandbox)
             raise
     _print(app, opts, sandbox)
+
+
+def submit(app: AppContext, opts: CreateOptions) -> JSONObject:
+    """``createSandbox`` with the body ``opts`` make (usage errors before any request) in the
+    region asked for, else ``DAYTONA_TARGET``'s; returns the new sandbox without waiting."""
+    body = create_body(opts, app.runtime.environ)
+    region = opts.target or app.settings().target
+    if region:
+        body["target"] = region
+    return app.client().create_sandbox(body)
 
 
 def _print(app: AppContext, opts: CreateOptions, sandbox: JSONObject) -> None:

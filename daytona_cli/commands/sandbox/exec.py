@@ -10,7 +10,7 @@ import typer
 
 from daytona_cli.commands.base import Command, at_least
 from daytona_cli.commands.options import JsonOption, TargetArgument
-from daytona_cli.commands.sandbox.common import destroyed_error, start_and_wait
+from daytona_cli.commands.sandbox.common import require_started
 from daytona_cli.context import AppContext
 from daytona_cli.errors import (
     EXEC_CANNOT_START,
@@ -21,7 +21,6 @@ from daytona_cli.errors import (
     usage,
 )
 from daytona_cli.params import check_identifier
-from daytona_cli.render.sandbox import describe
 from daytona_cli.types import JSONObject
 
 
@@ -71,29 +70,19 @@ def run_exec(app: AppContext, opts: ExecOptions) -> int:
 
     The remote code passes through; 124 timed out, 126 could not start (the daemon's -1).
     """
-    sandbox = _started(app, opts)
-    body: JSONObject = {"command": opts.command}
-    if opts.cwd is not None:
-        body["cwd"] = opts.cwd
-    if opts.timeout:
-        body["timeout"] = opts.timeout
+    hint = (
+        f"start it with `daytona-cli sandbox start {opts.target}` or pass --start to start it first"
+    )
+    sandbox = require_started(app, opts.target, start=opts.start, start_hint=hint)
     out = app.output
     try:
-        answer = app.client().toolbox.execute(sandbox, body)
+        answer = app.client().toolbox.execute(
+            sandbox, execute_body(opts.command, opts.cwd, opts.timeout)
+        )
     except CliError as err:
         if err.status != 408:
             raise
-        after = f" after {opts.timeout:g} s" if opts.timeout else ""
-        out.error(
-            CliError(
-                Category.TIMEOUT,
-                f"the command timed out{after} and was killed; the API discards its output",
-                hint="raise --timeout, or write output to a file in the sandbox and read it after",
-                status=err.status,
-                api_code=err.api_code,
-                source=err.source,
-            )
-        )
+        out.error(timed_out(err, opts.timeout))
         return EXEC_TIMEOUT
     exit_code = int(answer["exitCode"])
     if opts.json_output:
@@ -105,26 +94,30 @@ def run_exec(app: AppContext, opts: ExecOptions) -> int:
     return exit_code if 0 <= exit_code <= 255 else EXEC_CANNOT_START
 
 
-def _started(app: AppContext, opts: ExecOptions) -> JSONObject:
-    """The sandbox, started first when ``--start`` says so (a paused one resumes, an archived
-    one is restored); a conflict (exit 125) otherwise, and for one the platform destroyed."""
-    client = app.client()
-    sandbox = client.get_sandbox(opts.target)
-    current = sandbox.get("state")
-    if current == "started":
-        return sandbox
-    if current == "destroyed":
-        raise destroyed_error(sandbox)
-    if not opts.start:
-        raise CliError(
-            Category.CONFLICT,
-            f"sandbox {describe(sandbox)} is {current}, not started",
-            hint=(
-                f"start it with `daytona-cli sandbox start {opts.target}` "
-                "or pass --start to start it first"
-            ),
-        )
-    return start_and_wait(app, str(sandbox["id"]))
+def execute_body(command: str, cwd: str | None, timeout: int | None) -> JSONObject:
+    """The ``ExecuteRequest`` body (toolbox.yaml): ``{"command", "cwd"?, "timeout"?}``; a
+    timeout of None or 0 sends none (the API's own limit applies)."""
+    body: JSONObject = {"command": command}
+    if cwd is not None:
+        body["cwd"] = cwd
+    if timeout:
+        body["timeout"] = timeout
+    return body
+
+
+def timed_out(err: CliError, timeout: int | None, option: str = "--timeout") -> CliError:
+    """The toolbox's 408 (the command outran ``timeout`` seconds and was killed) in words,
+    keeping the daemon's code and source (NOTES.md, Running commands); ``option`` is how the
+    caller names the timeout."""
+    after = f" after {timeout:g} s" if timeout else ""
+    return CliError(
+        Category.TIMEOUT,
+        f"the command timed out{after} and was killed; the API discards its output",
+        hint=f"raise {option}, or write output to a file in the sandbox and read it after",
+        status=err.status,
+        api_code=err.api_code,
+        source=err.source,
+    )
 
 
 def exec_(

@@ -25,10 +25,8 @@ from daytona_cli.commands.options import (
     selector,
 )
 from daytona_cli.commands.sandbox.bulk_run import BulkOptions, Verb, run_bulk
-from daytona_cli.commands.sandbox.common import start_and_wait, wait_until, when_settled
+from daytona_cli.commands.sandbox.common import start_and_wait, stop_and_wait
 from daytona_cli.context import AppContext
-from daytona_cli.errors import CliError
-from daytona_cli.states import STOP_GOALS, STOPPED
 from daytona_cli.types import JSONObject
 
 
@@ -46,23 +44,11 @@ def run_start(
 
 
 def run_stop(app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float) -> None:
-    """``stopSandbox`` on every target (a stopped or archived one is fine), then wait."""
+    """``stopSandbox`` on every target (a stopped or archived one is fine), then wait
+    (:func:`~daytona_cli.commands.sandbox.common.stop_and_wait`)."""
 
     def stop_one(target: Target) -> JSONObject:
-        client = app.client()
-        try:
-            sandbox = when_settled(app, target.key, client.stop_sandbox, timeout)
-        except CliError as err:
-            # "not in a stoppable state": fine if it is already stopped; otherwise say so.
-            if err.status != 400:
-                raise
-            current = client.get_sandbox(target.key)
-            if current.get("state") not in STOPPED:
-                raise
-            return current
-        if wait:
-            sandbox = wait_until(app, sandbox, STOP_GOALS, timeout, "stopped", gone_ok=True)
-        return sandbox
+        return stop_and_wait(app, target.key, timeout, wait=wait)
 
     # Stopping what selectors chose asks first, as deleting does.
     run_bulk(app, Verb("stop", "stopped", confirm=opts.selector.active), opts, stop_one)
