@@ -111,7 +111,7 @@ class HttpClient:
                 # the key must never travel in clear text to a proxy.
                 trust_env=urlsplit(api_url).scheme != "http",
             )
-        except (ImportError, ValueError) as exc:
+        except (ImportError, ValueError, httpx.InvalidURL) as exc:
             raise unusable_proxy(exc, self.environ) from None
 
     def close(self) -> None:
