@@ -215,18 +215,22 @@ class Output:
         self.streams.stderr.flush()
 
     def info(self, text: str) -> None:
-        """A message for the person running the command; never on stdout, silent under --json."""
+        """A message for the person running the command; never on stdout, silent under --json.
+        Inert: a sandbox name in it cannot move the cursor or colour the terminal."""
         if not self.json_mode:
-            self._stderr(self.redact(text))
+            self._stderr("\n".join(inert(line) for line in self.redact(text).split("\n")))
 
     def lines_to_stderr(self, lines: Iterable[str]) -> None:
         """Text of the CLI's own (a usage line) on stderr, as it is; silent under --json."""
         for line in lines:
-            self.info(inert(line))
+            self.info(line)
 
     def success(self, text: str) -> None:
-        """A done message; a green tick in front of it on a terminal."""
-        self.info(f"{self._paint('✓', '32')} {text}" if self.streams.stderr_tty else text)
+        """A done message (inert); a green tick in front of it on a terminal."""
+        if self.json_mode:
+            return
+        shown = inert(self.redact(text))
+        self._stderr(f"{self._paint('✓', '32')} {shown}" if self.streams.stderr_tty else shown)
 
     def warn(self, text: str) -> None:
         self._stderr(self._paint("warning:", "33") + " " + inert(self.redact(text)))

@@ -710,3 +710,24 @@ def test_the_documented_bad_values_get_a_clear_message(args: tuple[str, ...], wo
     line = one_line(re.sub(r"^Usage: .*\n", "", result.stderr))  # after the usage (issue 10)
     assert words in line, line
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["piped", "terminal"])
+@pytest.mark.parametrize(
+    "command",
+    [["stop", "ID"], ["start", "ID"], ["delete", "ID", "--yes"], ["wait", "ID", "--for", "started"]],
+    ids=["stop", "start", "delete", "wait"],
+)
+def test_a_hostile_name_in_a_status_message_is_printed_inert(
+    hostile: tuple[FaultyFake, Cli, dict[str, Any]], command: list[str], tty: bool
+) -> None:
+    _fake, runner, sandbox = hostile
+    args = [sandbox["id"] if word == "ID" else word for word in command]
+    result = runner("sandbox", *args, tty=tty)
+    assert result.exit_code == 0, result
+    # (On a terminal the spinner's own cursor codes are there too; the name's never are.)
+    for raw in ("\x1b[2J", "\x1b]0;pwned\x07", "\rfake", "\u202e"):
+        assert raw not in result.stderr, result
+    squeezed = result.stderr.replace(" ", "")
+    for escaped in ESCAPED_FORMS:
+        assert escaped.replace(" ", "") in squeezed, result
