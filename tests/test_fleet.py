@@ -1027,3 +1027,15 @@ def test_deleting_by_the_run_label_removes_exactly_the_sandboxes_of_that_run(
     assert all(gone_or_going(fake, ident) for ident in ours)
     for ident in (theirs, local, manual["id"]):
         assert fake.sandbox(ident)["state"] == "started"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("verb", ["list", "delete"])
+def test_a_label_selector_given_twice_with_two_values_selects_nothing_and_is_refused(
+    cli: Cli, fake: FakeDaytona, verb: str
+) -> None:
+    fake.add_sandbox("b", labels={"team": "b"})
+    extra = ["--dry-run"] if verb == "delete" else []
+    result = cli("sandbox", verb, "-l", "team=a", "-l", "team=b", *extra)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "--label team is given twice" in result.stderr
+    assert fake.requests == []

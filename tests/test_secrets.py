@@ -715,7 +715,12 @@ def test_the_documented_bad_values_get_a_clear_message(args: tuple[str, ...], wo
 @pytest.mark.parametrize("tty", [False, True], ids=["piped", "terminal"])
 @pytest.mark.parametrize(
     "command",
-    [["stop", "ID"], ["start", "ID"], ["delete", "ID", "--yes"], ["wait", "ID", "--for", "started"]],
+    [
+        ["stop", "ID"],
+        ["start", "ID"],
+        ["delete", "ID", "--yes"],
+        ["wait", "ID", "--for", "started"],
+    ],
     ids=["stop", "start", "delete", "wait"],
 )
 def test_a_hostile_name_in_a_status_message_is_printed_inert(
