@@ -32,8 +32,18 @@ def state_of(sandbox: JSONObject) -> str:
     return str(sandbox.get("state") or "unknown")
 
 
+UNNAMED = "—"
+"""Shown on a terminal in place of a name that is only the ID again (a sandbox created without
+a name is named by its ID): 36 columns saved, and the ID is whole in its own column."""
+
+
+def _name_cell(sandbox: JSONObject, view: View) -> str:
+    name = scalar(sandbox.get("name"))
+    return UNNAMED if view.human and name and name == sandbox.get("id") else name
+
+
 LIST_COLUMNS = (
-    field_column("NAME", "name"),
+    Column("NAME", _name_cell, key="name"),
     field_column("ID", "id"),
     field_column("STATE", "state", style="state"),
     field_column("SNAPSHOT", "snapshot", priority=1, min_width=12),
