@@ -65,7 +65,7 @@ EXEC_TIMEOUT = 124
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 other failure; 2 usage or invalid input; 3 not found; "
     "4 missing key or not authorised; 5 conflict or wrong state; 6 rate limited; "
-    "7 network failure; 124 timed out; 130 interrupted."
+    "7 network failure; 124 timed out; 130 interrupted; 143 terminated (SIGTERM)."
 )
 
 

@@ -230,9 +230,9 @@ class Running:
     def stderr_so_far(self) -> str:
         return b"".join(list(self._err)).decode("utf-8", "replace")
 
-    def interrupt(self) -> float:
-        """Send SIGINT (as Ctrl-C does) and return when it was sent."""
-        self.proc.send_signal(signal.SIGINT)
+    def interrupt(self, signum: int = signal.SIGINT) -> float:
+        """Send SIGINT (as Ctrl-C does), or another signal, and return when it was sent."""
+        self.proc.send_signal(signum)
         return time.monotonic()
 
     def exited_within(self, seconds: float) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import signal
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -859,6 +860,22 @@ def test_ctrl_c_while_create_waits_says_what_carries_on_and_how_to_follow_up() -
     assert f"daytona-cli sandbox delete {created['id']} --yes" in line
     assert len(fake.requests_to("POST", "/sandbox")) == 1
     assert created["state"] == "creating"
+
+
+def test_sigterm_while_create_waits_still_prints_the_new_id_and_exits_143() -> None:
+    # `timeout`, `docker stop` and a cancelled CI job send SIGTERM, not Ctrl-C's SIGINT.
+    fake = FakeDaytona(api_key=API_KEY, transition_seconds=30)
+    with serving(fake) as url:
+        running = Running("sandbox", "create", "--name", "slow", "-q", url=url)
+        wait_until(lambda: len(fake.requests_to("GET", "/sandbox/*")) >= 1)
+        running.interrupt(signal.SIGTERM)
+        result = running.finish()
+    assert result.exit_code == 143, result
+    no_traceback(result)
+    (created,) = named(fake, "slow")
+    assert result.stdout == f"{created['id']}\n"
+    line = one_line(result.stderr)
+    assert "background" in line and f"daytona-cli sandbox delete {created['id']} --yes" in line
 
 
 def test_ctrl_c_while_stop_waits_says_what_carries_on() -> None:
