@@ -837,3 +837,16 @@ def test_what_the_api_would_refuse_is_a_usage_error_before_any_request(
     assert says in result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert fake.requests == []
+
+
+def test_a_network_failure_while_waiting_still_names_the_new_sandbox(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.transition_seconds = 30
+    fake.inject("GET", "/sandbox/*", drop=True, times=10)
+    result = cli("sandbox", "create", "--name", "cut-off")
+    assert result.exit_code == 7, result
+    (made,) = fake.sandboxes.values()
+    (line,) = result.stderr.splitlines()
+    assert f"sandbox cut-off ({made['id']}) was created" in line
+    assert f"daytona-cli sandbox delete {made['id']} --yes" in line

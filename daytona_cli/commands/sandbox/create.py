@@ -19,7 +19,7 @@ from daytona_cli.commands.sandbox.common import wait_until
 from daytona_cli.commands.sandbox.create_body import CreateOptions, create_body
 from daytona_cli.completion_names import snapshot_names
 from daytona_cli.context import AppContext
-from daytona_cli.errors import CliError
+from daytona_cli.errors import Category, CliError
 from daytona_cli.params import check_output_flags
 from daytona_cli.render.sandbox import describe, detail_rows
 from daytona_cli.types import JSONObject
@@ -37,9 +37,18 @@ def run_create(app: AppContext, opts: CreateOptions) -> None:
             sandbox = wait_until(
                 app, sandbox, {"started"}, opts.timeout, "started", offer_delete=True
             )
-        except CliError:
+        except CliError as err:
             if opts.json_output or opts.quiet:
                 _print(app, opts, sandbox)
+            elif err.category not in (Category.TIMEOUT, Category.INTERRUPTED, Category.CONFLICT):
+                # A failure of the wait itself (the network, say): the sandbox was made all the
+                # same, so the error names it and how to follow up.
+                ident = sandbox.get("id", "")
+                err.hint = (
+                    f"sandbox {describe(sandbox)} was created; check it with `daytona-cli "
+                    f"sandbox get {ident}` or remove it with `daytona-cli sandbox delete "
+                    f"{ident} --yes`"
+                )
             raise
     _print(app, opts, sandbox)
 
