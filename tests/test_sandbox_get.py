@@ -420,3 +420,15 @@ def test_a_servers_own_error_code_and_source_are_kept_in_json_errors(
     assert (error["apiCode"], error["source"]) == ("SANDBOX_NOT_FOUND", "DAYTONA_API")
     plain = cli("sandbox", "get", "x")
     assert plain.stderr.startswith("error: Sandbox with ID or name x not found")
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["piped", "terminal"])
+def test_fields_env_shows_the_names_but_never_the_values(
+    cli: Cli, fake: FakeDaytona, rich_box: dict[str, Any], tty: bool
+) -> None:
+    result = cli("sandbox", "get", "analytics", "--fields", "name,env", tty=tty)
+    assert result.exit_code == 0, result
+    for name, value in SECRETS.items():
+        assert name in result.stdout
+        assert value not in result.stdout
+    assert "(values hidden)" in result.stdout

@@ -9,6 +9,7 @@ from daytona_cli.render.columns import (
     Column,
     View,
     amount_column,
+    env_names,
     field_column,
     field_text,
     heading_for,
@@ -156,8 +157,7 @@ def detail_rows(sandbox: JSONObject, view: View) -> list[tuple[str, str]]:
     ]
     labels = sandbox.get("labels") or {}
     rows.append(("Labels", ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))))
-    env = sandbox.get("env") or {}
-    rows.append(("Env", ", ".join(sorted(env)) + (" (values hidden)" if env else "")))
+    rows.append(("Env", env_names(sandbox.get("env"))))
     rows += [
         ("Network", _network(sandbox)),
         ("Volumes", ", ".join(_volume(v) for v in sandbox.get("volumes") or [])),
@@ -199,6 +199,6 @@ def field_rows(sandbox: JSONObject, fields: Sequence[str], view: View) -> list[t
         elif key in ("memory", "disk"):
             text = quantity(value, "GiB")
         else:
-            text = scalar(value)
+            text = field_text(sandbox, key)
         rows.append((heading, text))
     return rows
