@@ -247,3 +247,11 @@ def test_running_or_starting_a_destroyed_sandbox_is_a_clear_error(
     assert "evicted from spot capacity" in line and "cannot be started" in line
     assert "sandbox create" in line
     assert fake.requests_to("POST", "/toolbox-proxy/*") == []
+
+
+def test_a_sandbox_renamed_by_a_delete_is_described_by_the_name_the_user_knew() -> None:
+    from daytona_cli.render.sandbox import describe
+
+    renamed = {"id": "0c1d", "name": "DESTROYED_bulk-9_1796056664590", "state": "destroying"}
+    assert describe(renamed) == "bulk-9 (0c1d)"
+    assert describe({"id": "0c1d", "name": "DESTROYED_plain"}) == "DESTROYED_plain (0c1d)"

@@ -20,10 +20,11 @@ from daytona_cli.types import JSONObject
 
 
 def describe(sandbox: JSONObject | None) -> str:
-    """``name (id)``, or whichever of the two the sandbox has; ``?`` for nothing."""
+    """``name (id)``, or whichever of the two the sandbox has; ``?`` for nothing. A deleted
+    sandbox is named as the user knew it, not by Daytona's ``DESTROYED_`` rename."""
     if not sandbox:
         return "?"
-    name, ident = sandbox.get("name"), sandbox.get("id")
+    name, ident = known_name(sandbox), sandbox.get("id")
     if name and ident and name != ident:
         return f"{name} ({ident})"
     return str(ident or name or "?")
