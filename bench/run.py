@@ -56,7 +56,7 @@ INSTALL_TIMEOUT = 900.0
 MIB = 1024 * 1024
 
 HEADINGS = ("# daytona-cli benchmark", "## Machine", "## Timings", "## Targets", "## Notes")
-"""The report's headings, in order; the smoke test checks they are all printed."""
+"""The report's headings, in order; :func:`problems` checks they are all printed."""
 
 
 # -- measuring one process -----------------------------------------------------------------------
@@ -844,6 +844,41 @@ def parse(argv: Sequence[str] | None) -> Options:
     )
 
 
+def problems(options: Options, text: str) -> list[str]:
+    """What the report printed as ``text`` lacks; empty when it is whole.
+
+    Every heading, in order; a number in each row that needs nothing but daytona-cli and the fake
+    (the others may be ``n/a`` where a tool is missing); each target named; and, under
+    ``--quick``, the rows it leaves out said to be skipped. CI runs ``--quick`` and fails on any.
+    """
+    import re
+
+    found: list[str] = []
+    positions = [text.find(heading) for heading in HEADINGS]
+    if not all(position >= 0 for position in positions) or positions != sorted(positions):
+        found.append(f"the headings {HEADINGS} are not all there, in that order")
+    number = r"\d+\.\d{3}"
+    measured = [("`--version`", "daytona-cli"), ("`--help`", "daytona-cli"),
+                ("`--help`", "Typer floor"), ("`create` + `exec echo` + `delete`", "daytona-cli"),
+                (f"bulk delete of {options.bulk} at {options.bulk_latency * 1000:g} ms",
+                 "sequential loop")]  # fmt: skip
+    for size in options.sizes:
+        measured += [
+            (f"`sandbox list --json`, {size:,}", tool) for tool in ("daytona-cli", "Typer floor")
+        ]
+    for measurement, tool in measured:
+        if not re.search(rf"\| {re.escape(measurement)} \| {re.escape(tool)} \| {number} \|", text):
+            found.append(f"{measurement} by {tool} was not measured")
+    if options.quick:
+        for tool in ("daytona SDK", "E2B CLI"):
+            if f"| {tool} | skipped (--quick) |" not in text:
+                found.append(f"{tool} is not said to be skipped under --quick")
+    for target in ("daytona-cli / SDK script", "daytona-cli / Typer floor", "peak memory"):
+        if target not in text:
+            found.append(f"no target {target!r}")
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse(argv)
     report = Report()
@@ -857,7 +892,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     options.output.parent.mkdir(parents=True, exist_ok=True)
     options.output.write_text(text)
     print(f"\n(written to {options.output})", file=sys.stderr)
-    return 0
+    missing = problems(options, text)
+    if options.output.read_text() != text:
+        missing.append(f"{options.output} does not hold the report printed")
+    for problem in missing:
+        print(f"bench/run.py: incomplete report: {problem}", file=sys.stderr)
+    return 1 if missing else 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -80,15 +81,23 @@ def root(
 
 
 def _register() -> None:
-    from daytona_cli.commands import completion, sandbox, snapshot
+    from daytona_cli.commands import completion, mcp, sandbox, snapshot
     from daytona_cli.commands.base import Command
 
     app.add_typer(sandbox.app, name="sandbox")
     app.add_typer(snapshot.app, name="snapshot")
     app.command("completion", cls=Command)(completion.completion)
+    app.add_typer(mcp.app, name="mcp")
 
 
 _register()
+
+
+@functools.cache
+def _root_command() -> Any:
+    """The Click command built from ``app``: once per process, as building it costs ~30 ms
+    (a run in production builds it once anyway; the in-process tests run thousands)."""
+    return typer.main.get_command(app)
 
 
 def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
@@ -104,9 +113,10 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
     # Known before parsing, so that even a usage error comes out as JSON under --json.
     options = argv[: list(argv).index("--")] if "--" in argv else argv
     state.output.json_mode = "--json" in options or "--jsonl" in options
-    command = typer.main.get_command(app)
+    command = _root_command()
     streams = state.runtime.streams
     previous_sigint = signal.getsignal(signal.SIGINT)
+    previous_sigterm = _handle_sigterm_as_ctrl_c(state)
     # Click writes help and usage text to sys.stdout/sys.stderr: point them at the run's streams.
     with redirect_stdout(streams.stdout), redirect_stderr(streams.stderr):
         try:
@@ -121,6 +131,8 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
             state.close()
             if signal.getsignal(signal.SIGINT) is not previous_sigint:
                 signal.signal(signal.SIGINT, previous_sigint)
+            if previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 def _exit_code(state: AppContext, exc: BaseException) -> int:
@@ -132,10 +144,9 @@ def _exit_code(state: AppContext, exc: BaseException) -> int:
         isinstance(exc, CliError) and exc.category is Category.INTERRUPTED
     ):
         _exit_on_next_interrupt()
-        out.error(
-            exc if isinstance(exc, CliError) else CliError(Category.INTERRUPTED, "interrupted")
-        )
-        return 130
+        word = "terminated" if state.terminated else "interrupted"
+        out.error(exc if isinstance(exc, CliError) else CliError(Category.INTERRUPTED, word))
+        return TERMINATED if state.terminated else 130
     if isinstance(exc, typer.TyperException):  # a usage error found by Click (vendored by Typer)
         return _usage_exit(state, exc)
     if isinstance(exc, CliError):
@@ -182,13 +193,36 @@ def _usage_exit(state: AppContext, exc: typer.TyperException) -> int:
     return 2 if exc.exit_code == 2 else 1
 
 
+TERMINATED = 143
+"""The exit code after SIGTERM (128 + 15), as a shell reports a process it ended."""
+
+
+def _handle_sigterm_as_ctrl_c(state: AppContext) -> Any:
+    """SIGTERM (``timeout``, ``docker stop``, a cancelled CI job) is handled as Ctrl-C is: the
+    same tidy-up and messages (a create still prints the new ID), then exit 143. Returns the
+    handler it replaced, or None when it could not install one (not the main thread)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminate(_signum: int, _frame: Any) -> None:
+        state.terminated = True
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, terminate)
+
+
 def _exit_on_next_interrupt() -> None:
-    """After the first Ctrl-C the CLI is only tidying up; a second one ends it at once."""
+    """After the first Ctrl-C or SIGTERM the CLI is only tidying up; a second one ends it at
+    once."""
     import signal
     import threading
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(130))
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: os._exit(TERMINATED))
 
 
 def _silence(stdout: Any) -> None:
@@ -202,7 +236,7 @@ def _silence(stdout: Any) -> None:
 
 def main() -> None:
     code = run(sys.argv[1:])
-    if code == 130:
+    if code in (130, TERMINATED):
         # Interpreter shutdown may still join in-flight bulk workers: Ctrl-C again ends it at once.
         _exit_on_next_interrupt()
     sys.exit(code)

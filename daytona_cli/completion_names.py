@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from daytona_cli.clock import Clock
+
 if TYPE_CHECKING:
     from daytona_cli.config import Settings
 
@@ -64,20 +66,25 @@ def _fetch_cached(ctx: typer.Context, kind: str, prefix: str) -> Candidates:
     cached = cache.lookup(prefix) if cache is not None else None
     if cached is not None:
         return cached
-    items, complete = _fetch(kind, prefix, settings, getattr(runtime, "transport", None))
+    items, complete = _fetch(
+        kind, prefix, settings, getattr(runtime, "transport", None), getattr(runtime, "clock", None)
+    )
     if cache is not None:
         cache.store(prefix, items, complete=complete)
     return items
 
 
-def _fetch(kind: str, prefix: str, settings: Settings, transport: Any) -> tuple[Candidates, bool]:
-    """One request (one page), at most :data:`API_TIMEOUT` seconds, no retries.
+def _fetch(
+    kind: str, prefix: str, settings: Settings, transport: Any, clock: Clock | None
+) -> tuple[Candidates, bool]:
+    """One request (one page), at most :data:`API_TIMEOUT` seconds of ``clock``, no retries.
 
     Also says whether the list is complete: every name matching ``prefix`` is in it.
     """
     from daytona_cli.client import DaytonaClient
     from daytona_cli.client.filters import SandboxFilter
 
+    clock = clock or Clock()
     with DaytonaClient(
         api_url=settings.api_url,
         api_key=settings.api_key,
@@ -85,6 +92,8 @@ def _fetch(kind: str, prefix: str, settings: Settings, transport: Any) -> tuple[
         transport=transport,
         request_timeout=API_TIMEOUT,
         max_attempts=1,
+        monotonic=clock.monotonic,
+        sleep=clock.sleep,
     ) as client:
         items: Candidates = []
         if kind == "sandbox":

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from daytona_cli.client.http import DEFAULT_MAX_ATTEMPTS, is_loopback
 from daytona_cli.errors import Category, CliError, usage
@@ -64,7 +64,7 @@ def _read_env_file(path: Path, shown: str) -> tuple[dict[str, str], str | None]:
     if lines:
         which = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(lines)}"
         warning = f"{shown}, {which}: not KEY=VALUE, ignored"
-    return {key: value for key, value in values.items() if value is not None}, warning
+    return {key: value or "" for key, value in values.items()}, warning
 
 
 class _Records(logging.Handler):
@@ -114,12 +114,19 @@ def load_settings(
 
     api_key, key_from_file = pick("DAYTONA_API_KEY")
     if not api_key:
+        empty = "DAYTONA_API_KEY" in file_values
         raise CliError(
-            Category.AUTH, "no API key: DAYTONA_API_KEY is not set", hint=MISSING_KEY_HINT
+            Category.AUTH,
+            "no API key: DAYTONA_API_KEY "
+            + ("has no value in the env file" if empty else "is not set"),
+            hint=MISSING_KEY_HINT,
         )
+    header_safe("DAYTONA_API_KEY", api_key)
     raw_url, url_from_file = pick("DAYTONA_API_URL")
     api_url = normalise_api_url(raw_url or DEFAULT_API_URL)
     organization_id, _ = pick("DAYTONA_ORGANIZATION_ID")
+    if organization_id:
+        header_safe("DAYTONA_ORGANIZATION_ID", organization_id)
     target, _ = pick("DAYTONA_TARGET")
     attempts_text, _ = pick("DAYTONA_MAX_ATTEMPTS")
     max_attempts = DEFAULT_MAX_ATTEMPTS
@@ -160,13 +167,43 @@ def is_daytonas_own(api_url: str) -> bool:
     return host in DAYTONAS_OWN_HOSTS
 
 
+def header_safe(name: str, value: str) -> None:
+    """A value sent in an HTTP header must be visible ASCII: a line break or a non-ASCII letter
+    (a key pasted with its line end, or mistyped) is a usage error that never shows the value."""
+    if not all("!" <= char <= "~" for char in value):
+        what = (
+            "a line break"
+            if any(char in value for char in "\r\n")
+            else ("a space or a character an HTTP header cannot carry")
+        )
+        raise usage(
+            f"{name} contains {what}",
+            hint=f"set {name} again, copied exactly as given (visible ASCII characters only)",
+        )
+
+
+def _http_url(url: str) -> SplitResult | None:
+    """The URL's parts when it is an http(s) URL with a host and a valid port, else None."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:  # a bad port, an unclosed [IPv6 bracket
+        return None
+    return parts if parts.scheme in ("http", "https") and parts.hostname else None
+
+
 def normalise_api_url(url: str) -> str:
     """Check the base URL and strip a trailing slash; a path prefix (``/api``) is kept as given."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = _http_url(url)
+    if parts is None or parts.hostname is None:
         raise usage(
             f"DAYTONA_API_URL is not an http(s) URL: {url!r}",
             hint=f"use the API base URL, e.g. {DEFAULT_API_URL}",
+        )
+    if parts.username is not None or parts.password is not None:
+        raise usage(
+            "DAYTONA_API_URL must not carry a user name or password",
+            hint="the key in DAYTONA_API_KEY is what authenticates; remove user:password@",
         )
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise usage(

@@ -54,6 +54,8 @@ class AppContext:
         self.debug = False
         self.env_file: Path | None = None
         self.request_timeout: float | None = None
+        self.terminated = False
+        """Set when SIGTERM ended the run: exit 143 instead of Ctrl-C's 130."""
         self.own_failure_exit: int | None = None
         """Set by `sandbox exec`: its own failures exit 125, never passing for remote codes."""
         self.output = Output(runtime.streams, now=runtime.clock.now)

@@ -41,6 +41,7 @@ class Reason(str, Enum):
     UNSAFE_PROXY = "unsafe_proxy"  # a toolbox proxy URL the key must not be sent to
     CREATE_UNKNOWN = "create_unknown"  # a create whose outcome cannot be known
     EXEC_UNKNOWN = "exec_unknown"  # an exec whose answer was lost: it may have run
+    NOT_PAUSABLE = "not_pausable"  # a 422 to pause: only VM sandbox classes can pause
 
 
 EXIT_CODES: dict[Category, int] = {
@@ -64,7 +65,7 @@ EXEC_TIMEOUT = 124
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 other failure; 2 usage or invalid input; 3 not found; "
     "4 missing key or not authorised; 5 conflict or wrong state; 6 rate limited; "
-    "7 network failure; 124 timed out; 130 interrupted."
+    "7 network failure; 124 timed out; 130 interrupted; 143 terminated (SIGTERM)."
 )
 
 

@@ -1,4 +1,7 @@
-"""API field names, from the OpenAPI spec, that `--fields` may choose."""
+"""API field names that `--fields` may choose: the properties of the spec's schemas, in its order.
+
+tests/test_fields.py checks them against tests/openapi.yaml.
+"""
 
 from __future__ import annotations
 
@@ -17,20 +20,28 @@ SANDBOX_LIST_FIELDS = (
     "errorReason",
     "recoverable",
     "public",
+    "networkBlockAll",
+    "networkAllowList",
+    "domainAllowList",
     "cpu",
     "gpu",
+    "spot",
+    "spotEvictedAt",
     "gpuType",
     "memory",
     "disk",
     "labels",
     "backupState",
     "autoStopInterval",
+    "autoPauseInterval",
     "autoArchiveInterval",
     "autoDeleteInterval",
+    "autoDestroyAt",
     "createdAt",
     "updatedAt",
     "lastActivityAt",
     "daemonVersion",
+    "warmPoolId",
     "toolboxProxyUrl",
 )
 
@@ -47,9 +58,13 @@ SANDBOX_FIELDS = (
     "networkBlockAll",
     "networkAllowList",
     "domainAllowList",
+    "outboundProxyUrl",
+    "otelEndpointOverride",
     "target",
     "cpu",
     "gpu",
+    "spot",
+    "spotEvictedAt",
     "gpuType",
     "memory",
     "disk",
@@ -57,11 +72,14 @@ SANDBOX_FIELDS = (
     "desiredState",
     "errorReason",
     "recoverable",
+    "warmPoolId",
     "backupState",
     "backupCreatedAt",
     "autoStopInterval",
+    "autoPauseInterval",
     "autoArchiveInterval",
     "autoDeleteInterval",
+    "autoDestroyAt",
     "volumes",
     "buildInfo",
     "createdAt",
@@ -97,5 +115,6 @@ SNAPSHOT_FIELDS = (
     "regionIds",
     "initialRunnerId",
     "ref",
+    "sourceSandboxId",
     "sandboxClass",
 )

@@ -53,6 +53,9 @@ def _hint(err: CliError) -> str | None:
         if err.category is Category.INTERRUPTED:
             return f"look for it with {find}"
         return f"the sandbox may have been created; look for it with {find}"
+    if err.reason is Reason.NOT_PAUSABLE:
+        stop = f"`daytona-cli sandbox stop {err.subject}`" if err.subject else "`sandbox stop`"
+        return f"only VM sandboxes (class linux-vm or windows) can pause; stop it with {stop}"
     if err.reason is not None and err.reason in _BY_REASON:
         return _BY_REASON[err.reason]
     if err.status is None:

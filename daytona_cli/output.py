@@ -33,6 +33,8 @@ class Output:
     json_mode: bool = False
     secret: str | None = field(default=None, repr=False)
     """The API key: never written to stderr, even when a server message echoes it."""
+    secrets: list[str] = field(default_factory=list, repr=False)
+    """Other secrets a command holds (an SSH token, :meth:`hide`), kept off stderr the same way."""
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc), repr=False)
     """The wall clock, for relative times ("3 minutes ago"); a run's comes from its Clock."""
     debugging: bool = False
@@ -181,8 +183,16 @@ class Output:
 
     # --- stderr --------------------------------------------------------------------------------
 
+    def hide(self, secret: str) -> None:
+        """Never write ``secret`` to stderr from now on (stdout is what the user asked for)."""
+        if secret:
+            self.secrets.append(secret)
+
     def redact(self, text: str) -> str:
-        return text.replace(self.secret, "***") if self.secret else text
+        for secret in (self.secret, *self.secrets):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
 
     def _paint(self, text: str, code: str) -> str:
         if self.streams.stderr_tty and self.streams.color:
@@ -205,18 +215,22 @@ class Output:
         self.streams.stderr.flush()
 
     def info(self, text: str) -> None:
-        """A message for the person running the command; never on stdout, silent under --json."""
+        """A message for the person running the command; never on stdout, silent under --json.
+        Inert: a sandbox name in it cannot move the cursor or colour the terminal."""
         if not self.json_mode:
-            self._stderr(self.redact(text))
+            self._stderr("\n".join(inert(line) for line in self.redact(text).split("\n")))
 
     def lines_to_stderr(self, lines: Iterable[str]) -> None:
         """Text of the CLI's own (a usage line) on stderr, as it is; silent under --json."""
         for line in lines:
-            self.info(inert(line))
+            self.info(line)
 
     def success(self, text: str) -> None:
-        """A done message; a green tick in front of it on a terminal."""
-        self.info(f"{self._paint('✓', '32')} {text}" if self.streams.stderr_tty else text)
+        """A done message (inert); a green tick in front of it on a terminal."""
+        if self.json_mode:
+            return
+        shown = inert(self.redact(text))
+        self._stderr(f"{self._paint('✓', '32')} {shown}" if self.streams.stderr_tty else shown)
 
     def warn(self, text: str) -> None:
         self._stderr(self._paint("warning:", "33") + " " + inert(self.redact(text)))

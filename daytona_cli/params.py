@@ -42,7 +42,11 @@ def check_output_flags(
 
 
 def parse_pairs(values: Sequence[str], what: str, option: str) -> dict[str, str]:
-    """``KEY=VALUE`` options into a dict; the value may be empty and may contain ``=``."""
+    """``KEY=VALUE`` options into a dict; the value may be empty and may contain ``=``.
+
+    A key given twice with two values is a usage error: a selector would otherwise select by
+    the last one alone, and a sandbox keeps only one value per label or variable.
+    """
     pairs: dict[str, str] = {}
     for raw in values:
         raw_key, sep, value = raw.partition("=")
@@ -54,6 +58,11 @@ def parse_pairs(values: Sequence[str], what: str, option: str) -> dict[str, str]
             )
         if not raw_key.isprintable() or not value.isprintable():
             raise usage(f"{option} {key!r}: control characters are not allowed")
+        if pairs.get(key, value) != value:
+            raise usage(
+                f"{option} {key} is given twice, as {pairs[key]!r} and as {value!r}",
+                hint=f"give each {what} once",
+            )
         pairs[key] = value
     return pairs
 

@@ -23,3 +23,5 @@ GONE = frozenset({"destroying", "destroyed"})
 # `start` brings these back: a stopped one starts, a paused one resumes, an archived one is
 # restored (slower).
 STARTABLE = frozenset({"stopped", "paused", "archived"})
+# What a start's answer shows when it restores an archived sandbox (slower, NOTES.md).
+RESTORING = frozenset({"archived", "restoring"})

@@ -4,6 +4,11 @@ The runner drives the real entry point (`daytona_cli.app.run`) with the real cli
 transport is swapped for the fake (`httpx.MockTransport`), and it can pretend to be a terminal.
 Every exchange a test causes is checked against the specs (tests/contract.py) when the test ends.
 
+The default `fake` and `cli` share one virtual clock (`clock`): time moves only when the CLI
+sleeps on it (or a test advances it), so nothing waits for real and tests assert on what was
+slept. A test marked ``real_clock``, or one serving the fake on loopback (`served`), runs on
+real time instead.
+
 Streaming (the log WebSocket of `exec`) cannot run in-process: a MockTransport cannot upgrade a
 connection. Such tests use `served_cli`: the same in-process runner with the default transport,
 against the `fake` served on loopback. `old_fake` is a server from before the toolbox proxy.
@@ -65,11 +70,10 @@ def make_fake() -> Iterator[Callable[..., FakeDaytona]]:
     """Build fakes with other settings; like `fake`, their exchanges must keep to the contract."""
     fakes: list[FakeDaytona] = []
 
-    def make(**kwargs: Any) -> FakeDaytona:
-        # Until the CLI names a deleted sandbox as the user knew it (issue 9, promise 8), the
-        # API's rename on delete is off here; drop this default to prove that promise.
-        kwargs.setdefault("rename_on_delete", False)
-        made = FakeDaytona(api_key=API_KEY, base_url=BASE_URL, proxy_url=PROXY_URL, **kwargs)
+    def make(factory: Callable[..., FakeDaytona] = FakeDaytona, **kwargs: Any) -> FakeDaytona:
+        made = factory(
+            **{"api_key": API_KEY, "base_url": BASE_URL, "proxy_url": PROXY_URL, **kwargs}
+        )
         fakes.append(made)
         return made
 
@@ -80,9 +84,28 @@ def make_fake() -> Iterator[Callable[..., FakeDaytona]]:
     assert not problems, "exchanges that break the API contract:\n" + "\n".join(problems)
 
 
+def on_real_clock(request: pytest.FixtureRequest) -> bool:
+    """Whether a test's `fake` and `cli` run on real time: marked ``real_clock`` (it needs real
+    concurrency), or it serves the fake to a subprocess (which cannot share virtual time)."""
+    return request.node.get_closest_marker("real_clock") is not None or (
+        "served" in request.fixturenames
+    )
+
+
 @pytest.fixture
-def fake(make_fake: Callable[..., FakeDaytona]) -> FakeDaytona:
-    return make_fake(transition_seconds=0.05)
+def clock() -> VirtualClock:
+    """The virtual time of the default `fake` and `cli`: nothing waits for real."""
+    return VirtualClock()
+
+
+@pytest.fixture
+def fake(
+    make_fake: Callable[..., FakeDaytona], clock: VirtualClock, request: pytest.FixtureRequest
+) -> FakeDaytona:
+    """A fake whose transitions take 0.05 s, of virtual time unless the test is on real time."""
+    if on_real_clock(request):
+        return make_fake(transition_seconds=0.05)
+    return make_fake(transition_seconds=0.05, clock=clock.monotonic)
 
 
 @dataclass
@@ -101,11 +124,18 @@ class Result:
 class Cli:
     """Runs `daytona-cli ARGS` in-process against the fake."""
 
-    def __init__(self, fake: FakeDaytona, workdir: Path, url: str | None = None) -> None:
+    def __init__(
+        self, fake: FakeDaytona, workdir: Path, clock: Clock | None = None, url: str | None = None
+    ) -> None:
         """``url``: the served fake's URL, reached with the default transport (real sockets)."""
         self.fake = fake
         self.workdir = workdir
-        self.served = url is not None
+        self.clock = clock or Clock()
+        """The clock a run gets unless the call names another (the real one by default)."""
+        self.transport: Callable[[], httpx.BaseTransport | None] = (
+            (lambda: None) if url is not None else (lambda: httpx.MockTransport(fake.handler))
+        )
+        """The network of each run: the fake in-process by default; None is real sockets."""
         self.env: dict[str, str] = {"DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": url or BASE_URL}
 
     def __call__(
@@ -138,16 +168,19 @@ class Cli:
             environ=environ,
             cwd=self.workdir,
             streams=streams,
-            transport=None if self.served else httpx.MockTransport(self.fake.handler),
-            clock=clock or Clock(),
+            transport=self.transport(),
+            clock=clock or self.clock,
         )
         code = run(list(args), runtime)
         return Result(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
-def cli(fake: FakeDaytona, isolated: Path) -> Cli:
-    return Cli(fake, isolated)
+def cli(
+    fake: FakeDaytona, isolated: Path, clock: VirtualClock, request: pytest.FixtureRequest
+) -> Cli:
+    """The CLI in-process on `fake`, on the same virtual clock (or real time, as `fake` is)."""
+    return Cli(fake, isolated, None if on_real_clock(request) else clock.as_clock())
 
 
 @pytest.fixture
@@ -176,6 +209,15 @@ class VirtualClock:
             self.sleeps.append(seconds)
             self.now += max(0.0, seconds)
 
+    def advance(self, seconds: float) -> None:
+        """Let time pass without anyone sleeping (the network taking its time, or a test)."""
+        with self._lock:
+            self.now += seconds
+
+    def as_clock(self) -> Clock:
+        """This time as the product's injected :class:`Clock`."""
+        return Clock(self.monotonic, self.sleep)
+
 
 @dataclass
 class Slow:
@@ -187,7 +229,7 @@ class Slow:
     cli: Cli
 
     def __call__(self, *args: str, **kwargs: Any) -> Result:
-        return self.cli(*args, clock=Clock(self.clock.monotonic, self.clock.sleep), **kwargs)
+        return self.cli(*args, clock=self.clock.as_clock(), **kwargs)
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ import copy
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,11 +112,42 @@ class _SpecResponse:
     data: bytes
 
 
+_verdicts: dict[tuple[Any, ...], list[str]] = {}
+
+
+def _same_verdict(check: Callable[..., list[str]]) -> Callable[..., list[str]]:
+    """Remember ``check``'s verdict on the whole content of the messages it is given.
+
+    Validating an exchange costs ~16 ms and tests repeat the same ones (every poll of a wait):
+    the same method, URL, headers and body, the same status, headers and body, get the same
+    verdict, so each distinct exchange is validated once per process.
+    """
+
+    @functools.wraps(check)
+    def remembered(*messages: httpx.Request | httpx.Response) -> list[str]:
+        key = (check.__name__, *(_content(message) for message in messages))
+        verdict = _verdicts.get(key)
+        if verdict is None:
+            verdict = _verdicts[key] = check(*messages)
+        return list(verdict)
+
+    return remembered
+
+
+def _content(message: httpx.Request | httpx.Response) -> tuple[Any, ...]:
+    """Every byte of a message that a check may look at."""
+    message.read()
+    if isinstance(message, httpx.Request):
+        return (message.method, str(message.url), tuple(message.headers.raw), message.content)
+    return (message.status_code, tuple(message.headers.raw), message.content)
+
+
 def validate_exchange(request: httpx.Request, response: httpx.Response) -> list[str]:
     """Everything wrong with one request and its answer; empty when both keep the contract."""
     return request_problems(request) + response_problems(request, response)
 
 
+@_same_verdict
 def request_problems(request: httpx.Request) -> list[str]:
     """What is wrong with a request the CLI sent (or a test sent to the fake)."""
     route = route_of(request)
@@ -131,6 +163,7 @@ def request_problems(request: httpx.Request) -> list[str]:
     return problems + _undeclared_query(request, route)
 
 
+@_same_verdict
 def response_problems(request: httpx.Request, response: httpx.Response) -> list[str]:
     """What is wrong with the answer to a request (by the fake, or any server)."""
     tolerated: tuple[str, ...] = response.extensions.get(TOLERATED, ())

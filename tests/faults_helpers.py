@@ -3,13 +3,14 @@
 ``FakeDaytona.inject`` replaces the real answer (the server never acts);
 ``FakeDaytona.lose_answer`` lets the server act, then loses the answer (dropped, or a 5xx
 instead); ``FakeDaytona.inject_raw`` sends arbitrary bytes (truncated JSON, an HTML error page).
-``FaultyFake`` is another name for the fake, kept for the suites that use it.
-
-The rest runs the installed console script the way a CI job would, and measures it.
+:class:`FaultyFake` adds time: in-process, on a virtual clock, ``slow_answer`` makes an answer
+take its time (or trickle); on loopback, ``hold_answers`` keeps requests waiting until released.
+The rest runs the installed console script the way a CI job would.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import http
 import json
 import os
@@ -21,19 +22,117 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import httpx
 
-from tests.conftest import API_KEY, CLI, Result
+from tests.conftest import API_KEY, CLI, Result, VirtualClock
 from tests.contract import request_problems, response_problems
 from tests.fake_daytona import FakeDaytona
 
-FaultyFake = FakeDaytona
-"""The fake itself now loses answers (``lose_answer``) and sends raw bodies (``inject_raw``);
-the name stays for the suites written against it."""
+
+@dataclass
+class _Timed:
+    """A slow or held answer for the next ``remaining`` requests matching method and pattern."""
+
+    method: str
+    pattern: str
+    remaining: int
+    trickle: float = 0.0
+    after: float = 0.0
+
+
+class FaultyFake(FakeDaytona):
+    """FakeDaytona whose answers can also take their time on a virtual clock (in-process) or
+    be held until released (on loopback)."""
+
+    def __init__(self, *, virtual: VirtualClock | None = None, **kwargs: Any) -> None:
+        if virtual is not None:
+            kwargs.setdefault("clock", virtual.monotonic)
+        super().__init__(**kwargs)
+        self.virtual = virtual
+        """The virtual time that transitions and slow answers take, when in-process."""
+        self._slow: list[_Timed] = []
+        self._held: list[_Timed] = []
+        self._release = threading.Event()
+
+    def slow_answer(
+        self, method: str, path: str, *, after: float = 0.0, per_byte: float = 0.0, times: int = 1
+    ) -> None:
+        """In-process, on the virtual clock: the real handler acts on the next ``times``
+        matching requests, then the answer starts ``after`` seconds later and arrives one byte
+        every ``per_byte`` seconds. As on a real socket, a wait for the first byte longer than
+        the request's read timeout ends in ``httpx.ReadTimeout`` when that timeout has passed."""
+        assert self.virtual is not None, "slow answers take virtual time: pass virtual="
+        with self._lock:
+            self._slow.append(_Timed(method.upper(), path, times, trickle=per_byte, after=after))
+
+    def hold_answers(self, method: str, path: str, *, times: int = 1) -> None:
+        """On loopback: keep the next ``times`` matching requests waiting, unanswered, until
+        :meth:`release` (a server that hangs, without anyone sleeping)."""
+        with self._lock:
+            self._held.append(_Timed(method.upper(), path, times))
+
+    def release(self) -> None:
+        """Let held requests be answered, as normal."""
+        self._release.set()
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        slow = self._take(self._slow, request)
+        response = super().handler(request)
+        if slow is None:
+            return response
+        assert self.virtual is not None
+        read_timeout = (request.extensions.get("timeout") or {}).get("read")
+        if read_timeout is not None and slow.after > read_timeout:
+            self.virtual.advance(read_timeout)
+            response.close()
+            raise httpx.ReadTimeout("The read operation timed out", request=request)
+        self.virtual.advance(slow.after)
+        if slow.trickle <= 0:
+            return response
+        body = response.read()
+        stream = _VirtualTrickle(body, slow.trickle, self.virtual)
+        return httpx.Response(response.status_code, headers=response.headers, stream=stream)
+
+    def _take(self, queue: list[_Timed], request: httpx.Request) -> _Timed | None:
+        path = route_path(request)
+        with self._lock:
+            for item in queue:
+                if fnmatch.fnmatchcase(request.method, item.method) and fnmatch.fnmatchcase(
+                    path, item.pattern
+                ):
+                    item.remaining -= 1
+                    if item.remaining <= 0:
+                        queue.remove(item)
+                    return item
+        return None
+
+    def _respond(self, request: httpx.Request) -> tuple[httpx.Response, Any]:
+        if self._take(self._held, request) is not None:
+            self._release.wait(timeout=60)
+        return super()._respond(request)
+
+
+class _VirtualTrickle(httpx.SyncByteStream):
+    """A body that arrives one byte every ``per_byte`` seconds of virtual time."""
+
+    def __init__(self, body: bytes, per_byte: float, clock: VirtualClock) -> None:
+        self.body = body
+        self.per_byte = per_byte
+        self.clock = clock
+
+    def __iter__(self) -> Iterator[bytes]:
+        for index in range(len(self.body)):
+            self.clock.advance(self.per_byte)
+            yield self.body[index : index + 1]
+
+
+def by_host(*fakes: FakeDaytona) -> httpx.MockTransport:
+    """One in-process network with several fakes, each answering for the host of its base URL."""
+    hosts = {httpx.URL(fake.base_url).host: fake for fake in fakes}
+    return httpx.MockTransport(lambda request: hosts[request.url.host].handler(request))
 
 
 def route_path(request: httpx.Request) -> str:
@@ -103,44 +202,6 @@ def installed_env(url: str, extra: Mapping[str, str] | None = None) -> dict[str,
     return environ
 
 
-@dataclass
-class Timed(Result):
-    elapsed: float = 0.0
-
-
-def run_timed(
-    *args: str, url: str, env: Mapping[str, str] | None = None, timeout: float = 30
-) -> Timed:
-    """Run the installed command (no terminal, no stdin) and time it from start to exit."""
-    started = time.monotonic()
-    proc = subprocess.run(
-        [str(CLI), *args],
-        capture_output=True,
-        text=True,
-        env=installed_env(url, env),
-        stdin=subprocess.DEVNULL,
-        timeout=timeout,
-        check=False,
-    )
-    return Timed(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
-
-
-def short_read_timeout(directory: Path, seconds: float) -> dict[str, str]:
-    """Environment that gives the installed CLI a per-attempt read timeout of ``seconds``.
-
-    The client's read timeout is a constant (``READ_TIMEOUT``, 60 s) that ``--request-timeout``
-    only caps, so with a short deadline a read timeout always uses the whole budget and can
-    never be followed by a retry. A ``sitecustomize`` module lowers the constant in the real
-    installed process, so a read timeout can be exercised in a second instead of a minute.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "sitecustomize.py").write_text(
-        f"import daytona_cli.client.http as _client\n_client.READ_TIMEOUT = {seconds!r}\n"
-    )
-    existing = os.environ.get("PYTHONPATH")
-    return {"PYTHONPATH": str(directory) + (os.pathsep + existing if existing else "")}
-
-
 class Running:
     """The installed command running in the background, with its output collected."""
 
@@ -166,9 +227,12 @@ class Running:
         for chunk in iter(lambda: stream.read1(65536), b""):
             into.append(chunk)
 
-    def interrupt(self) -> float:
-        """Send SIGINT (as Ctrl-C does) and return when it was sent."""
-        self.proc.send_signal(signal.SIGINT)
+    def stderr_so_far(self) -> str:
+        return b"".join(list(self._err)).decode("utf-8", "replace")
+
+    def interrupt(self, signum: int = signal.SIGINT) -> float:
+        """Send SIGINT (as Ctrl-C does), or another signal, and return when it was sent."""
+        self.proc.send_signal(signum)
         return time.monotonic()
 
     def exited_within(self, seconds: float) -> bool:

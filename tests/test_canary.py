@@ -13,23 +13,25 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import BASE_URL, PROXY_URL, Cli, run_installed
+from tests.conftest import BASE_URL, PROXY_URL, Cli, VirtualClock
 from tests.fake_daytona import FakeDaytona
 
 CANARY = "dtn_CANARY_7f3a9c1e5b2d4f6a8c0e"
 
 
 @pytest.fixture
-def canary_fake() -> FakeDaytona:
-    fake = FakeDaytona(api_key=CANARY, base_url=BASE_URL, proxy_url=PROXY_URL)
+def canary_fake(clock: VirtualClock) -> FakeDaytona:
+    fake = FakeDaytona(
+        api_key=CANARY, base_url=BASE_URL, proxy_url=PROXY_URL, clock=clock.monotonic
+    )
     fake.add_sandbox("demo")
     fake.add_sandbox("idle", state="stopped")
     return fake
 
 
 @pytest.fixture
-def canary_cli(canary_fake: FakeDaytona, isolated: Path) -> Cli:
-    cli = Cli(canary_fake, isolated)
+def canary_cli(canary_fake: FakeDaytona, isolated: Path, clock: VirtualClock) -> Cli:
+    cli = Cli(canary_fake, isolated, clock.as_clock())
     cli.env["DAYTONA_API_KEY"] = CANARY
     return cli
 
@@ -94,15 +96,7 @@ def test_a_server_that_echoes_the_key_in_its_error_never_gets_it_printed(
         assert "***" in result.stderr
 
 
-def test_the_installed_command_never_prints_the_key_either(canary_fake: FakeDaytona) -> None:
-    with canary_fake.serve() as url:
-        for args in (
-            ("--debug", "sandbox", "list"),
-            ("--debug", "sandbox", "get", "missing"),
-            ("sandbox", "exec", "demo", "--", "echo", "hi"),
-        ):
-            result = run_installed(*args, url=url, env={"DAYTONA_API_KEY": CANARY})
-            assert CANARY not in result.stdout + result.stderr, (args, result)
+# The installed command's output is checked for the key in test_secrets.py.
 
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")  # rich's own colour codes on a terminal
@@ -113,9 +107,12 @@ SGR = re.compile(r"\x1b\[[0-9;]*m")  # rich's own colour codes on a terminal
 )
 @given(text=st.text(min_size=1, max_size=40).filter(lambda t: t.strip()))
 def test_any_server_supplied_name_renders_inert_in_every_view(isolated: Path, text: str) -> None:
-    fake = FakeDaytona(api_key=CANARY, base_url=BASE_URL, proxy_url=PROXY_URL)
+    clock = VirtualClock()
+    fake = FakeDaytona(
+        api_key=CANARY, base_url=BASE_URL, proxy_url=PROXY_URL, clock=clock.monotonic
+    )
     fake.add_sandbox(text, labels={"note": text}, state="error", errorReason=text)
-    cli = Cli(fake, isolated)
+    cli = Cli(fake, isolated, clock.as_clock())
     cli.env["DAYTONA_API_KEY"] = CANARY
     ident = next(iter(fake.sandboxes))
     for args, tty in (

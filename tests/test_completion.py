@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ import pytest
 from daytona_cli import completion, completion_names
 from daytona_cli.params import SORT_FIELDS
 from daytona_cli.states import LISTABLE_STATES
-from tests.conftest import API_KEY, Cli, Result, run_installed
+from tests.conftest import API_KEY, Cli, Result, VirtualClock, run_installed
 from tests.fake_daytona import FakeDaytona
+from tests.faults_helpers import FaultyFake
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,7 +121,7 @@ def test_sort_fields_orders_wait_goals_and_shells_complete(cli: Cli) -> None:
     assert complete(cli, "daytona-cli sandbox list --sort ").stdout.split() == list(SORT_FIELDS)
     assert complete(cli, "daytona-cli sandbox list --order d").stdout.split() == ["desc"]
     goals = complete(cli, "daytona-cli sandbox wait demo --for ").stdout.split()
-    assert goals == ["started", "stopped", "archived", "deleted"]
+    assert goals == ["started", "stopped", "paused", "archived", "deleted"]
     assert complete(cli, "daytona-cli completion z").stdout.split() == ["zsh"]
 
 
@@ -146,12 +148,12 @@ def test_installed_command_completes_subcommands_through_the_bash_protocol(serve
 
 
 def test_sandbox_names_come_from_the_api_with_a_small_limit(
-    fake: FakeDaytona, served: str, tmp_path: Path
+    cli: Cli, fake: FakeDaytona, tmp_path: Path
 ) -> None:
     fake.add_sandbox("alpha")
     fake.add_sandbox("alpine", state="stopped")
     fake.add_sandbox("beta")
-    result = run_installed(url=served, env=bash_words("daytona-cli sandbox start al"))
+    result = complete(cli, "daytona-cli sandbox start al", tmp_path)
     assert result.exit_code == 0, result
     assert result.stdout.split() == ["alpha", "alpine"]
     assert result.stderr == ""
@@ -192,14 +194,14 @@ def test_snapshot_names_complete_for_create_and_snapshot_list(cli: Cli, fake: Fa
 
 
 def test_a_second_completion_within_seconds_asks_the_api_once(
-    fake: FakeDaytona, served: str, tmp_path: Path
+    cli: Cli, fake: FakeDaytona, tmp_path: Path
 ) -> None:
     fake.add_sandbox("alpha")
     fake.add_sandbox("beta")
-    first = run_installed(url=served, env=bash_words("daytona-cli sandbox get "))
-    again = run_installed(url=served, env=bash_words("daytona-cli sandbox get "))
+    first = complete(cli, "daytona-cli sandbox get ", tmp_path)
+    again = complete(cli, "daytona-cli sandbox get ", tmp_path)
     # A longer prefix is answered from the complete list cached for the shorter one.
-    narrower = run_installed(url=served, env=bash_words("daytona-cli sandbox get b"))
+    narrower = complete(cli, "daytona-cli sandbox get b", tmp_path)
     assert first.stdout.split() == again.stdout.split() == ["alpha", "beta"]
     assert narrower.stdout.split() == ["beta"]
     assert len(fake.requests_to("GET", "/sandbox")) == 1
@@ -230,25 +232,35 @@ def test_an_expired_cache_or_another_key_asks_again(
 # --- silence on failure ------------------------------------------------------------------------
 
 
-def test_an_unreachable_api_means_no_candidates_and_nothing_on_stderr() -> None:
-    start = time.monotonic()
-    result = run_installed(url="http://127.0.0.1:9/api", env=bash_words("daytona-cli sandbox get "))
+def test_an_unreachable_api_means_no_candidates_and_nothing_on_stderr(
+    cli: Cli, clock: VirtualClock
+) -> None:
+    cli.transport = lambda: None  # a real socket, to a port where nothing listens
+    cli.env["DAYTONA_API_URL"] = "http://127.0.0.1:9/api"
+    start = clock.now
+    result = complete(cli, "daytona-cli sandbox get ")
     assert result.exit_code == 0
     assert result.stdout.strip() == ""
     assert result.stderr == ""
-    assert time.monotonic() - start < 10
+    assert (clock.now - start, clock.sleeps) == (0, [])  # no wait, no retry
 
 
-def test_a_slow_api_is_given_up_on_quickly_without_retrying(fake: FakeDaytona, served: str) -> None:
+def test_a_slow_api_is_given_up_on_quickly_without_retrying(
+    make_fake: Callable[..., FakeDaytona], isolated: Path, clock: VirtualClock
+) -> None:
+    fake = make_fake(factory=FaultyFake, virtual=clock)
+    assert isinstance(fake, FaultyFake)
     fake.add_sandbox("alpha")
-    fake.inject("GET", "/sandbox", status=200, json={"items": [], "nextCursor": None}, delay=3.5)
-    start = time.monotonic()
-    result = run_installed(url=served, env=bash_words("daytona-cli sandbox get "))
-    elapsed = time.monotonic() - start
+    fake.slow_answer("GET", "/sandbox", after=3.5)
+    start = clock.now
+    result = complete(Cli(fake, isolated, clock.as_clock()), "daytona-cli sandbox get ")
+    elapsed = clock.now - start
     assert result.exit_code == 0
     assert result.stdout.strip() == ""
     assert result.stderr == ""
     assert elapsed < 3.2  # the answer comes after 3.5 s: the completion did not wait for it
+    assert elapsed == pytest.approx(completion_names.API_TIMEOUT)  # its own timeout, no more
+    assert clock.sleeps == []  # no retry
     assert len(fake.requests_to("GET", "/sandbox")) == 1
 
 

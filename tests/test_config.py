@@ -477,3 +477,62 @@ def test_the_installed_command_reads_dot_env_from_its_working_directory(
     assert request.headers["authorization"] == f"Bearer {API_KEY}"
     assert request.headers["x-daytona-organization-id"] == "org-7"
     assert request.headers["user-agent"].startswith("daytona-cli/")
+
+
+# -- values that cannot travel in a header, and URLs that cannot be used (found by a new user) --
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("DAYTONA_API_KEY", "sk-SECRET123\n# my key", "contains a line break"),
+        ("DAYTONA_API_KEY", "ключ-SECRET123", "a character an HTTP header cannot carry"),
+        ("DAYTONA_ORGANIZATION_ID", "org\nSECRET123", "contains a line break"),
+    ],
+)
+def test_a_value_an_http_header_cannot_carry_is_refused_without_showing_it(
+    cli: Cli, fake: FakeDaytona, variable: str, value: str, says: str
+) -> None:
+    result = cli("sandbox", "list", "--json", env={variable: value})
+    assert (result.exit_code, result.stdout) == (2, "")
+    error = json.loads(result.stderr)["error"]
+    assert says in error["message"] and variable in error["message"]
+    assert "SECRET123" not in result.stderr
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://127.0.0.1:bad/api", "is not an http(s) URL"),
+        ("http://[::1", "is not an http(s) URL"),
+        ("https://user:pw@app.daytona.io/api", "must not carry a user name or password"),
+    ],
+)
+def test_an_unusable_api_url_is_a_usage_error(
+    cli: Cli, fake: FakeDaytona, url: str, says: str
+) -> None:
+    result = cli("sandbox", "list", env={"DAYTONA_API_URL": url})
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert says in one_line_error(result)
+    assert "internal error" not in result.stderr
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_request_timeout_that_is_not_a_number_of_seconds_is_refused(
+    cli: Cli, fake: FakeDaytona, value: str
+) -> None:
+    result = cli("--request-timeout", value, "sandbox", "list")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "--request-timeout" in one_line_error(result)
+    assert fake.requests == []
+
+
+def test_a_key_left_empty_in_the_env_file_is_named_as_empty(
+    cli: Cli, fake: FakeDaytona, isolated: Path
+) -> None:
+    (isolated / ".env").write_text("DAYTONA_API_KEY\n")
+    result = cli("sandbox", "list", env=NO_KEY)
+    assert result.exit_code == 4
+    assert "DAYTONA_API_KEY has no value in the env file" in one_line_error(result)

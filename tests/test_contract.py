@@ -30,16 +30,10 @@ from tests.contract import (
     validate_exchange,
 )
 from tests.fake_daytona import DEFAULT_SNAPSHOT, FakeDaytona
+from tests.test_sandbox_ssh import Ssh
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 NOT_YET_USED = {
-    # Issue 12: archive and pause, ssh, preview-url.
-    "pauseSandbox",
-    "archiveSandbox",
-    "createSshAccess",
-    "revokeSshAccess",
-    "getPortPreviewUrl",
-    "getSignedPortPreviewUrl",
     # In the specs for completeness; no issue uses them yet.
     "getBuildLogsUrl",
     "ListSessions",
@@ -258,6 +252,26 @@ def drive_cp(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
     ok(cli("sandbox", "cp", "files:/nowhere", "x"), 3)
 
 
+def drive_pause_archive_ssh_preview(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
+    fake.add_sandbox("vm-c", sandboxClass="linux-vm")
+    fake.add_sandbox("box-c")
+    fake.add_sandbox("cold-c", state="stopped")
+    assert ok(cli("sandbox", "pause", "vm-c", "--json")).json()[0]["state"] == "paused"
+    ok(cli("sandbox", "pause", "vm-c"))  # paused already: a 400, then fine
+    ok(cli("sandbox", "pause", "box-c"), 5)  # 422: a container cannot pause
+    ok(cli("sandbox", "archive", "cold-c"))
+    ok(cli("sandbox", "archive", "box-c"), 5)  # started: refused
+    ok(cli("sandbox", "archive", "box-c", "--stop", "--no-wait"))
+    ok(cli("sandbox", "wait", "box-c", "--for", "archived"))
+    ok(cli("sandbox", "start", "cold-c"))  # restored
+    stand_in = Ssh(tmp / "ssh-bin")
+    ok(cli("sandbox", "ssh", "vm-c", "--start", "--expires", "5", "--", "true", env=stand_in.env()))
+    assert fake.live_ssh_tokens() == []
+    ok(cli("sandbox", "ssh", "vm-c", "--print"))
+    ok(cli("sandbox", "preview-url", "vm-c", "--port", "3000"))
+    ok(cli("sandbox", "preview-url", "vm-c", "--port", "3000", "--signed", "--expires", "120"))
+
+
 def drive_snapshots(cli: Cli, fake: FakeDaytona) -> None:
     for index in range(230):
         fake.add_snapshot(f"fake/python:{index}", size=1.5, entrypoint=["sleep", "infinity"])
@@ -279,6 +293,7 @@ FAMILIES: dict[str, Callable[[Cli, FakeDaytona, Path], None]] = {
     "exec through the toolbox proxy": drive_exec_proxy,
     "exec streaming through a session": drive_exec_stream,
     "cp both ways": drive_cp,
+    "pause, archive, ssh and preview URLs": drive_pause_archive_ssh_preview,
     "snapshot list": lambda cli, fake, tmp: drive_snapshots(cli, fake),
 }
 

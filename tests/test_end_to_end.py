@@ -1,7 +1,9 @@
 """The README's "Done means" flow, run the way a newcomer runs it.
 
 The installed ``daytona-cli`` console script runs as a real subprocess against the fake served on
-loopback: a real process, real HTTP, real pipes and a real pseudo-terminal.
+loopback where the process is the point: the console script and ``python -m``, real pipes and a
+real pseudo-terminal. The rest of the flow runs in-process (on the virtual clock, or over real
+sockets to the fake on loopback).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.conftest import API_KEY, CLI, Result, run_installed
+from tests.conftest import API_KEY, CLI, Cli, Result, VirtualClock, run_installed
 from tests.fake_daytona import DEFAULT_SNAPSHOT, FakeDaytona
+from tests.faults_helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SGR = re.compile(rb"\x1b\[([0-9;]*)m")
@@ -145,7 +149,7 @@ def test_a_newcomer_creates_execs_stops_starts_deletes_and_lists_snapshots(
     deleted = run_installed("sandbox", "delete", "demo", "--yes", url=served)
     assert deleted.exit_code == 0, deleted
     assert "Deletion of sandbox demo" in deleted.stderr
-    time.sleep(0.1)  # the fake's destroying → destroyed transition
+    wait_until(lambda: fake.sandbox("demo") is None)  # the fake's destroying → destroyed
     assert fake.sandbox("demo") is None
     gone = run_installed("sandbox", "get", "demo", url=served)
     assert gone.exit_code == 3
@@ -160,11 +164,11 @@ def test_a_newcomer_creates_execs_stops_starts_deletes_and_lists_snapshots(
 
 
 def test_the_same_flow_with_json_gives_a_script_the_same_results(
-    fake: FakeDaytona, served: str
+    fake: FakeDaytona, cli: Cli, clock: VirtualClock
 ) -> None:
     def run_json(*args: str) -> tuple[int, Any]:
         cut = args.index("--") if "--" in args else len(args)
-        result = run_installed(*args[:cut], "--json", *args[cut:], url=served)
+        result = cli(*args[:cut], "--json", *args[cut:])
         no_traceback(result)
         return result.exit_code, json.loads(result.stdout)
 
@@ -174,13 +178,15 @@ def test_the_same_flow_with_json_gives_a_script_the_same_results(
     sandbox_id = created["id"]
     assert created["snapshot"] == DEFAULT_SNAPSHOT
 
-    assert run_json("sandbox", "exec", "demo", "--", "echo", "hello") == (
+    # In process there is no log stream to open: the one-shot route (the streaming route's
+    # JSON is checked over sockets in test_sandbox_exec_stream.py).
+    assert run_json("sandbox", "exec", "--merged", "demo", "--", "echo", "hello") == (
         0,
-        {"exitCode": 0, "stdout": "hello\n", "stderr": ""},
+        {"exitCode": 0, "stdout": "hello\n", "stderr": "", "result": "hello\n"},
     )
-    assert run_json("sandbox", "exec", "demo", "--", "sh", "-c", "echo no >&2; exit 3") == (
+    assert run_json("sandbox", "exec", "--merged", "demo", "--", "sh", "-c", "exit 3") == (
         3,
-        {"exitCode": 3, "stdout": "", "stderr": "no\n"},
+        {"exitCode": 3, "stdout": "", "stderr": "", "result": ""},
     )
 
     code, stopped = run_json("sandbox", "stop", "demo")
@@ -206,43 +212,53 @@ def test_the_same_flow_with_json_gives_a_script_the_same_results(
     assert code == 0
     assert [(item["name"], item["state"]) for item in snapshots] == [(DEFAULT_SNAPSHOT, "active")]
 
-    time.sleep(0.1)
+    clock.advance(0.1)  # the fake's destroying → destroyed transition
     code, empty = run_json("sandbox", "list")
     assert (code, empty) == (0, [])
 
 
-def test_the_documented_quoting_example_works_over_the_wire(fake: FakeDaytona, served: str) -> None:
+def test_the_documented_quoting_example_works(fake: FakeDaytona, cli: Cli) -> None:
     fake.add_sandbox("demo")
-    quoted = run_installed(
-        "sandbox", "exec", "demo", "--", "python3", "-c", 'print("it works")', url=served
-    )
+    quoted = cli("sandbox", "exec", "--merged", "demo", "--", "python3", "-c", 'print("it works")')
     assert (quoted.exit_code, quoted.stdout, quoted.stderr) == (0, "it works\n", "")
 
 
-def test_exec_output_is_byte_exact_through_a_real_pipe(fake: FakeDaytona, served: str) -> None:
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (r"printf '\033[31mred\033[0m\tno newline'", b"\x1b[31mred\x1b[0m\tno newline"),
+        # A hostile mix: clear screen, window title, carriage return, bidi override, markup.
+        (
+            r"printf '\033[2J\033]0;pwned\007\rfake\342\200\256evil [bold red]x[/]\n'",
+            "\x1b[2J\x1b]0;pwned\x07\rfake\u202eevil [bold red]x[/]\n".encode(),
+        ),
+    ],
+    ids=["colour-tab-no-newline", "hostile"],
+)
+def test_exec_output_is_byte_exact_through_a_real_pipe(
+    fake: FakeDaytona, served: str, command: str, expected: bytes
+) -> None:
     fake.add_sandbox("demo")
     environ = installed_env(served)
     proc = subprocess.run(
-        [str(CLI), "sandbox", "exec", "demo", "--", r"printf '\033[31mred\033[0m\tno newline'"],
+        [str(CLI), "sandbox", "exec", "demo", "--", command],
         capture_output=True,
         env=environ,
         stdin=subprocess.DEVNULL,
         timeout=30,
         check=False,
     )
-    assert (proc.returncode, proc.stdout, proc.stderr) == (
-        0,
-        b"\x1b[31mred\x1b[0m\tno newline",
-        b"",
-    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, expected, b"")
 
 
-def test_exec_falls_back_to_the_toolbox_proxy_over_the_wire(fake: FakeDaytona, served: str) -> None:
+def test_exec_falls_back_to_the_toolbox_proxy_over_real_sockets(
+    fake: FakeDaytona, served: str, cli: Cli
+) -> None:
     sandbox = fake.add_sandbox("demo")
     fake.legacy_execute = False
-    result = run_installed(
-        "sandbox", "exec", "--merged", "demo", "--", "echo", "proxied", url=served
-    )
+    cli.transport = lambda: None  # real sockets, to the fake and its proxy route on loopback
+    cli.env["DAYTONA_API_URL"] = served
+    result = cli("sandbox", "exec", "--merged", "demo", "--", "echo", "proxied")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "proxied\n", "")
     [proxied] = fake.requests_to("POST", "/toolbox-proxy/*/process/execute")
     assert proxied.url.path == f"/toolbox-proxy/{sandbox['id']}/process/execute"
@@ -302,6 +318,7 @@ def test_a_reader_that_closes_the_pipe_early_gets_no_traceback(
     assert code in (0, 141, -signal.SIGPIPE)
     # The reader went away during the first page (over 64 KiB), so not every page was fetched.
     assert 1 <= len(fake.requests_to("GET", "/sandbox")) < 3
+    assert len(fake.sandboxes) == 500
 
 
 def test_on_a_terminal_the_list_is_a_coloured_table_with_headers(

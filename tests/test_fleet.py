@@ -10,26 +10,18 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from daytona_cli.clock import Clock
-from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli
-from tests.contract import validate_exchange
+from tests.conftest import Cli, VirtualClock, on_real_clock
 from tests.fake_daytona import FakeDaytona
 
 REQUEST_ID_LABEL = "daytona-cli/request-id"
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|\+00:00)")
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
-
-# Retries back off with real sleeps of up to seconds; this clock keeps them short.
-QUICK = Clock(time.monotonic, lambda seconds: time.sleep(min(seconds, 0.02)))
-
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -127,25 +119,14 @@ class Spans:
 
 
 @pytest.fixture
-def slow_network(isolated: Path) -> Iterator[tuple[FakeDaytona, Cli, Spans]]:
-    """A fake that holds every answer back 50 ms, a CLI on it, and the spans of its requests."""
-    fake = FakeDaytona(
-        api_key=API_KEY,
-        base_url=BASE_URL,
-        proxy_url=PROXY_URL,
-        transition_seconds=0.05,
-        latency=0.05,
-        rename_on_delete=False,  # until the CLI names a deleted sandbox as asked (issue 9, #8)
-    )
-    spans = Spans(fake)
-    yield fake, Cli(fake, isolated), spans
-    problems = [
-        f"{request.method} {request.url}: {problem}"
-        for request, response in list(fake.exchanges)
-        for problem in validate_exchange(request, response)
-    ]
-    fake.close()
-    assert not problems, "exchanges that break the API contract:\n" + "\n".join(problems)
+def slow_network(
+    fake: FakeDaytona, cli: Cli, request: pytest.FixtureRequest
+) -> tuple[FakeDaytona, Cli, Spans]:
+    """The default fake, holding every answer back 50 ms, the CLI on it, and the spans of its
+    requests. Overlap is measured in real time: a test using it is marked ``real_clock``."""
+    assert on_real_clock(request), "a test on slow_network must be marked real_clock"
+    fake.latency = 0.05
+    return fake, cli, Spans(fake)
 
 
 # == selectors ==================================================================================
@@ -478,6 +459,7 @@ def test_delete_with_a_bad_duration_exits_2_and_touches_nothing(
 # == bulk behaviour =============================================================================
 
 
+@pytest.mark.real_clock
 def test_parallel_bounds_how_many_deletes_are_in_flight_at_once(
     slow_network: tuple[FakeDaytona, Cli, Spans],
 ) -> None:
@@ -492,6 +474,7 @@ def test_parallel_bounds_how_many_deletes_are_in_flight_at_once(
     assert fake.max_concurrency() <= 4
 
 
+@pytest.mark.real_clock
 def test_the_default_parallelism_runs_several_deletes_at_once(
     slow_network: tuple[FakeDaytona, Cli, Spans],
 ) -> None:
@@ -504,6 +487,7 @@ def test_the_default_parallelism_runs_several_deletes_at_once(
     assert 1 < spans.peak("DELETE") <= 8, spans.peak("DELETE")
 
 
+@pytest.mark.real_clock
 def test_parallel_1_deletes_one_at_a_time(slow_network: tuple[FakeDaytona, Cli, Spans]) -> None:
     fake, cli, spans = slow_network
     boxes = [fake.add_sandbox(f"job-{i}", labels={"run": "9"}) for i in range(5)]
@@ -542,7 +526,7 @@ def test_a_delete_that_keeps_failing_is_reported_while_all_the_others_are_delete
     boxes = [fake.add_sandbox(f"s{i}", labels={"team": "ci"}) for i in range(5)]
     bad = boxes[2]
     fake.inject("DELETE", f"/sandbox/{bad['id']}", status=500, times=20)
-    result = cli("sandbox", "delete", "-l", "team=ci", "--yes", "--json", clock=QUICK)
+    result = cli("sandbox", "delete", "-l", "team=ci", "--yes", "--json")
     assert result.exit_code == 1, result
     records = by_name(result.json())
     assert [r for r in records if r["name"] != "s2"] == [outcome(b) for b in boxes if b is not bad]
@@ -563,7 +547,7 @@ def test_a_partial_failure_in_plain_output_is_a_failed_row_and_a_count(
     good = fake.add_sandbox("good", labels={"team": "ci"})
     bad = fake.add_sandbox("bad", labels={"team": "ci"})
     fake.inject("DELETE", f"/sandbox/{bad['id']}", status=500, times=20)
-    result = cli("sandbox", "delete", "-l", "team=ci", "--yes", clock=QUICK)
+    result = cli("sandbox", "delete", "-l", "team=ci", "--yes")
     assert result.exit_code == 1, result
     lines = dict(row.split("\t", 1) for row in result.stdout.splitlines())
     assert set(lines) == {"good", "bad"}, result.stdout
@@ -580,7 +564,7 @@ def test_a_stop_that_fails_on_one_sandbox_still_stops_the_others_and_exits_non_z
     boxes = [fake.add_sandbox(f"s{i}", labels={"pool": "p"}) for i in range(4)]
     bad = boxes[1]
     fake.inject("POST", f"/sandbox/{bad['id']}/stop", status=500, times=20)
-    result = cli("sandbox", "stop", "-l", "pool=p", "--yes", "--json", clock=QUICK)
+    result = cli("sandbox", "stop", "-l", "pool=p", "--yes", "--json")
     assert result.exit_code == 1, result
     records = by_name(result.json())
     assert [r for r in records if r["id"] != bad["id"]] == [
@@ -875,8 +859,8 @@ def test_wait_for_deleted_after_a_delete_returns_once_the_sandbox_is_gone(
     box = fake.add_sandbox("s")
     fake.transition_seconds = 0.4  # long enough to still be destroying when the wait begins
     assert cli("sandbox", "delete", "s", "--yes").exit_code == 0
-    assert fake.sandbox("s")["state"] == "destroying"  # type: ignore[index]
-    result = cli("sandbox", "wait", "s", "--for", "deleted", "--timeout", "10")
+    assert fake.sandbox(box["id"])["state"] == "destroying"  # type: ignore[index]
+    result = cli("sandbox", "wait", box["id"], "--for", "deleted", "--timeout", "10")
     assert (result.exit_code, result.stdout) == (0, "")
     assert "deleted" in result.stderr and "error" not in result.stderr
     assert fake.sandbox(box["id"]) is None
@@ -886,14 +870,16 @@ def test_wait_for_deleted_after_a_delete_returns_once_the_sandbox_is_gone(
     assert (last[0].method, last[1].status_code) == ("GET", 404)
 
 
-def test_wait_that_runs_out_of_time_exits_124(cli: Cli, fake: FakeDaytona) -> None:
+def test_wait_that_runs_out_of_time_exits_124(
+    cli: Cli, fake: FakeDaytona, clock: VirtualClock
+) -> None:
     fake.add_sandbox("s")
-    started = time.monotonic()
+    started = clock.now
     result = cli("sandbox", "wait", "s", "--for", "stopped", "--timeout", "0.3")
-    elapsed = time.monotonic() - started
+    elapsed = clock.now - started
     assert (result.exit_code, result.stdout) == (124, "")
     assert "still started" in result.stderr
-    assert 0.25 <= elapsed < 5, elapsed
+    assert elapsed == pytest.approx(0.3), clock.sleeps  # waited out the whole timeout, no more
     assert {(r.method, r.url.path.rsplit("/", 1)[0]) for r in fake.requests} == {
         ("GET", "/api/sandbox")
     }
@@ -908,12 +894,11 @@ def test_wait_timeout_under_json_is_a_timeout_error(cli: Cli, fake: FakeDaytona)
 
 
 def test_wait_on_a_sandbox_in_error_fails_at_once_with_exit_5_and_its_reason(
-    cli: Cli, fake: FakeDaytona
+    cli: Cli, fake: FakeDaytona, clock: VirtualClock
 ) -> None:
     fake.add_sandbox("broken", state="error", errorReason="disk quota exceeded")
-    started = time.monotonic()
     result = cli("sandbox", "wait", "broken", "--for", "started", "--timeout", "30")
-    assert time.monotonic() - started < 5
+    assert clock.sleeps == []  # at once: not one poll waited for
     assert (result.exit_code, result.stdout) == (5, "")
     assert "disk quota exceeded" in result.stderr
     assert [(r.method, r.url.path) for r in fake.requests] == [("GET", "/api/sandbox/broken")]
@@ -952,6 +937,8 @@ def test_wait_without_for_is_a_usage_error(cli: Cli, fake: FakeDaytona) -> None:
 
 
 # == provenance =================================================================================
+# (Which labels a create sends in and out of CI, and -l or --no-provenance over them, is in
+# test_sandbox_create.py; here: each provider's run label, and cleaning up by it.)
 
 
 def create_labels(cli: Cli, fake: FakeDaytona, *args: str, env: dict[str, str]) -> dict[str, str]:
@@ -1016,28 +1003,6 @@ def test_create_under_plain_ci_with_no_known_provider_sends_a_ci_label_and_no_ru
     assert labels["daytona-cli/ci"].strip()
 
 
-def test_labels_given_with_l_win_over_provenance_on_the_same_key(
-    cli: Cli, fake: FakeDaytona
-) -> None:
-    labels = create_labels(cli, fake, "-l", "daytona-cli/run=mine", "-l", "team=data", env=GITHUB)
-    assert labels == {
-        "daytona-cli/ci": "github-actions",
-        "daytona-cli/run": "mine",
-        "team": "data",
-    }
-
-
-def test_no_provenance_sends_no_provenance_labels_under_ci(cli: Cli, fake: FakeDaytona) -> None:
-    labels = create_labels(cli, fake, "--no-provenance", "-l", "team=data", env=GITHUB)
-    assert labels == {"team": "data"}
-
-
-def test_outside_ci_create_sends_no_provenance_labels(cli: Cli, fake: FakeDaytona) -> None:
-    labels = create_labels(cli, fake, "-l", "team=data", env={"GITHUB_RUN_ID": "123"})
-    assert labels == {"team": "data"}
-    assert create_labels(cli, fake, env={}) == {}
-
-
 def test_deleting_by_the_run_label_removes_exactly_the_sandboxes_of_that_run(
     cli: Cli, fake: FakeDaytona
 ) -> None:
@@ -1062,3 +1027,15 @@ def test_deleting_by_the_run_label_removes_exactly_the_sandboxes_of_that_run(
     assert all(gone_or_going(fake, ident) for ident in ours)
     for ident in (theirs, local, manual["id"]):
         assert fake.sandbox(ident)["state"] == "started"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("verb", ["list", "delete"])
+def test_a_label_selector_given_twice_with_two_values_selects_nothing_and_is_refused(
+    cli: Cli, fake: FakeDaytona, verb: str
+) -> None:
+    fake.add_sandbox("b", labels={"team": "b"})
+    extra = ["--dry-run"] if verb == "delete" else []
+    result = cli("sandbox", verb, "-l", "team=a", "-l", "team=b", *extra)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "--label team is given twice" in result.stderr
+    assert fake.requests == []

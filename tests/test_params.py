@@ -74,3 +74,16 @@ def test_image_references_cannot_inject_dockerfile_lines(bad: str) -> None:
     with pytest.raises(CliError):
         check_image(bad)
     assert check_image("ghcr.io/org/img:1.2") == "ghcr.io/org/img:1.2"
+
+
+def test_a_key_given_twice_with_two_values_is_a_usage_error() -> None:
+    from daytona_cli.params import parse_pairs
+
+    assert parse_pairs(["team=a", "team=a"], "label", "--label") == {"team": "a"}
+    try:
+        parse_pairs(["team=a", "team=b"], "label", "--label")
+    except CliError as err:
+        assert err.category is Category.USAGE
+        assert err.message == "--label team is given twice, as 'a' and as 'b'"
+    else:
+        raise AssertionError("no usage error")

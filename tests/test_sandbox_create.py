@@ -245,28 +245,49 @@ def test_the_target_flag_overrides_daytona_target(cli: Cli, fake: FakeDaytona) -
 CI_ENV = {"CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_RUN_ID": "4242"}
 
 
-def test_under_ci_create_adds_provenance_labels(cli: Cli, fake: FakeDaytona) -> None:
-    result = cli("sandbox", "create", "-q", env=CI_ENV)
-    sandbox_id = assert_created_with(
-        fake,
-        {"labels": labels(**{"daytona-cli/ci": "github-actions", "daytona-cli/run": "4242"})},
-    )
+GITHUB = {"CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_RUN_ID": "123"}
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        ((), CI_ENV, {"daytona-cli/ci": "github-actions", "daytona-cli/run": "4242"}),
+        (
+            ("-l", "daytona-cli/run=mine"),
+            CI_ENV,
+            {"daytona-cli/ci": "github-actions", "daytona-cli/run": "mine"},
+        ),
+        (
+            ("-l", "daytona-cli/run=mine", "-l", "team=data"),
+            GITHUB,
+            {"daytona-cli/ci": "github-actions", "daytona-cli/run": "mine", "team": "data"},
+        ),
+        (("--no-provenance", "-l", "a=b"), CI_ENV, {"a": "b"}),
+        (("--no-provenance", "-l", "team=data"), GITHUB, {"team": "data"}),
+        (("-l", "team=data"), {"GITHUB_RUN_ID": "123"}, {"team": "data"}),
+        ((), {}, {}),
+    ],
+    ids=[
+        "under-ci",
+        "l-wins",
+        "l-wins-beside-other-labels",
+        "no-provenance",
+        "no-provenance-beside-other-labels",
+        "outside-ci-with-a-run-id",
+        "outside-ci",
+    ],
+)
+def test_provenance_labels_under_ci_only_and_never_over_the_users_own(
+    cli: Cli,
+    fake: FakeDaytona,
+    args: tuple[str, ...],
+    env: dict[str, str],
+    expected: dict[str, str],
+) -> None:
+    result = cli("sandbox", "create", "-q", *args, env=env)
+    sandbox_id = assert_created_with(fake, {"labels": labels(**expected)})
     assert (result.exit_code, result.stdout, result.stderr) == (0, f"{sandbox_id}\n", "")
-
-
-def test_a_label_given_with_l_wins_over_a_provenance_label(cli: Cli, fake: FakeDaytona) -> None:
-    result = cli("sandbox", "create", "-q", "-l", "daytona-cli/run=mine", env=CI_ENV)
-    sandbox_id = assert_created_with(
-        fake,
-        {"labels": labels(**{"daytona-cli/ci": "github-actions", "daytona-cli/run": "mine"})},
-    )
-    assert (result.exit_code, result.stdout, result.stderr) == (0, f"{sandbox_id}\n", "")
-
-
-def test_no_provenance_leaves_the_ci_labels_out(cli: Cli, fake: FakeDaytona) -> None:
-    result = cli("sandbox", "create", "-q", "--no-provenance", "-l", "a=b", env=CI_ENV)
-    sandbox_id = assert_created_with(fake, {"labels": labels(a="b")})
-    assert (result.exit_code, result.stdout, result.stderr) == (0, f"{sandbox_id}\n", "")
+    assert fake.sandbox(sandbox_id)["labels"] == labels(**expected)  # type: ignore[index]
 
 
 def test_every_flag_at_once_builds_the_whole_body(cli: Cli, fake: FakeDaytona) -> None:
@@ -816,3 +837,16 @@ def test_what_the_api_would_refuse_is_a_usage_error_before_any_request(
     assert says in result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert fake.requests == []
+
+
+def test_a_network_failure_while_waiting_still_names_the_new_sandbox(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.transition_seconds = 30
+    fake.inject("GET", "/sandbox/*", drop=True, times=10)
+    result = cli("sandbox", "create", "--name", "cut-off")
+    assert result.exit_code == 7, result
+    (made,) = fake.sandboxes.values()
+    (line,) = result.stderr.splitlines()
+    assert f"sandbox cut-off ({made['id']}) was created" in line
+    assert f"daytona-cli sandbox delete {made['id']} --yes" in line

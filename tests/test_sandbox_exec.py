@@ -18,7 +18,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli, Result
+from tests.conftest import (
+    API_KEY,
+    BASE_URL,
+    PROXY_URL,
+    Cli,
+    Result,
+    VirtualClock,
+    on_real_clock,
+)
 from tests.fake_daytona import FakeDaytona
 
 LEGACY = "/toolbox/*/toolbox/process/execute"
@@ -36,8 +44,10 @@ class MergedCli(Cli):
 
 
 @pytest.fixture
-def cli(fake: FakeDaytona, isolated: Path) -> Cli:
-    return MergedCli(fake, isolated)
+def cli(
+    fake: FakeDaytona, isolated: Path, clock: VirtualClock, request: pytest.FixtureRequest
+) -> Cli:
+    return MergedCli(fake, isolated, None if on_real_clock(request) else clock.as_clock())
 
 
 @pytest.fixture
@@ -615,3 +625,21 @@ def test_exec_help_documents_the_exit_codes(cli: Cli, fake: FakeDaytona) -> None
     for fragment in ("124", "126", "125", "--cwd", "--timeout", "--start"):
         assert fragment in text
     assert fake.requests == []
+
+
+def test_a_toolbox_timeout_under_json_keeps_the_daemons_code_and_source(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--json", "--timeout", "1", "--", "sleep 5")
+    assert (result.exit_code, result.stdout) == (124, "")
+    error = json.loads(result.stderr)["error"]
+    assert (error["code"], error["status"]) == ("timeout", 408)
+    assert (error["apiCode"], error["source"]) == ("PROCESS_EXECUTION_TIMEOUT", "DAYTONA_DAEMON")
+
+
+def test_debug_shows_the_toolbox_error_body_with_its_code(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("--debug", "sandbox", "exec", "demo", "--timeout", "1", "--", "sleep 5")
+    assert result.exit_code == 124
+    assert '"code": "PROCESS_EXECUTION_TIMEOUT"' in result.stderr

@@ -555,3 +555,14 @@ def test_quoting_cwd_env_stdin_and_exit_codes_hold_under_zsh(
         assert (code.exit_code, code.stdout, code.stderr) == (9, "o\n", "e\n")
         ended = cli("sandbox", "exec", "z", "--", "exit 4")
         assert ended.exit_code == 4
+
+
+def test_debug_never_shows_the_values_given_with_e(
+    served_cli: Cli, fake: FakeDaytona, box: dict[str, Any]
+) -> None:
+    secret = "s3cr3t-value-9f2c"
+    result = served_cli("--debug", "sandbox", "exec", "box", "-e", f"TOKEN={secret}", "--",
+                        'test "$TOKEN" = ' + secret + " && echo same")  # fmt: skip
+    assert (result.exit_code, result.stdout) == (0, "same\n")
+    assert "export TOKEN=" in result.stderr  # the command line is shown...
+    assert secret not in result.stderr  # ...without the value

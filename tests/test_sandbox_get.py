@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Cli, Result, run_installed
+from tests.conftest import Cli, Result
 from tests.fake_daytona import FakeDaytona
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -58,7 +58,8 @@ def stamp(moment: datetime) -> str:
 @pytest.fixture
 def rich_box(fake: FakeDaytona) -> dict[str, Any]:
     """A sandbox with something in every field the view shows."""
-    now = datetime.now(timezone.utc)
+    # Milliseconds that are never .000 (shown as whole seconds), so the times print as given.
+    now = datetime.now(timezone.utc).replace(microsecond=123000)
     return fake.add_sandbox(
         "analytics",
         state="error",
@@ -373,13 +374,13 @@ def test_terminal_view_shows_server_text_inert(cli: Cli, fake: FakeDaytona) -> N
 # -- end to end --------------------------------------------------------------------------------
 
 
-def test_the_installed_command_gets_an_awkward_name_over_real_http(
-    fake: FakeDaytona, served: str
-) -> None:
+def test_an_awkward_name_is_got_over_real_http(fake: FakeDaytona, served: str, cli: Cli) -> None:
     name = "../a b?#ünï"
     box = fake.add_sandbox(name, env=dict(SECRETS))
     fake.add_sandbox("a b")  # where the name would land if `../` escaped its segment
-    result = run_installed("sandbox", "get", name, url=served)
+    cli.transport = lambda: None  # real sockets, to the fake on loopback
+    cli.env["DAYTONA_API_URL"] = served
+    result = cli("sandbox", "get", name)
     assert (result.exit_code, result.stderr) == (0, "")
     view = rows(result.stdout)
     assert (view["ID"], view["Name"]) == (box["id"], name)
@@ -419,3 +420,15 @@ def test_a_servers_own_error_code_and_source_are_kept_in_json_errors(
     assert (error["apiCode"], error["source"]) == ("SANDBOX_NOT_FOUND", "DAYTONA_API")
     plain = cli("sandbox", "get", "x")
     assert plain.stderr.startswith("error: Sandbox with ID or name x not found")
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["piped", "terminal"])
+def test_fields_env_shows_the_names_but_never_the_values(
+    cli: Cli, fake: FakeDaytona, rich_box: dict[str, Any], tty: bool
+) -> None:
+    result = cli("sandbox", "get", "analytics", "--fields", "name,env", tty=tty)
+    assert result.exit_code == 0, result
+    for name, value in SECRETS.items():
+        assert name in result.stdout
+        assert value not in result.stdout
+    assert "(values hidden)" in result.stdout

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Cli, Slow, run_installed
+from tests.conftest import Cli, Slow
 from tests.fake_daytona import FakeDaytona
 
 NOT_FOUND_HINT = "list sandboxes with `daytona-cli sandbox list`"
@@ -254,9 +254,20 @@ def test_a_409_under_json_is_a_conflict_error(cli: Cli, fake: FakeDaytona) -> No
     }
 
 
-def test_starting_a_missing_sandbox_exits_3(cli: Cli, fake: FakeDaytona) -> None:
-    result = cli("sandbox", "start", "nope")
-    assert sent(fake) == [post("nope", "start")]
+@pytest.mark.parametrize(
+    ("args", "request_sent"),
+    [
+        (("start", "nope"), post("nope", "start")),
+        (("stop", "nope"), post("nope", "stop")),
+        (("delete", "nope", "--yes"), delete("nope")),
+    ],
+    ids=["start", "stop", "delete"],
+)
+def test_a_missing_sandbox_exits_3_after_one_request(
+    cli: Cli, fake: FakeDaytona, args: tuple[str, ...], request_sent: Any
+) -> None:
+    result = cli("sandbox", *args)
+    assert sent(fake) == [request_sent]
     assert (result.exit_code, result.stdout, result.stderr) == (3, "", not_found_line("nope"))
 
 
@@ -472,12 +483,6 @@ def test_a_stop_the_server_keeps_refusing_as_in_progress_exits_5(
     assert (fake.sandbox("s") or {}).get("state") == "started"
 
 
-def test_stopping_a_missing_sandbox_exits_3(cli: Cli, fake: FakeDaytona) -> None:
-    result = cli("sandbox", "stop", "nope")
-    assert sent(fake) == [post("nope", "stop")]
-    assert (result.exit_code, result.stdout, result.stderr) == (3, "", not_found_line("nope"))
-
-
 def test_stop_of_several_with_one_missing_stops_the_others_and_exits_3(slow: Slow) -> None:
     a = slow.fake.add_sandbox("a", state="started")
     b = slow.fake.add_sandbox("b", state="started")
@@ -639,9 +644,11 @@ def test_deleted_sandboxes_are_gone_once_the_transition_ends(slow: Slow) -> None
         f"Deletion of sandbox b ({b['id']}) started\n",
     ]
     assert slow.clock.sleeps == [], "delete returns once the API accepted it"
-    assert (slow.fake.sandbox("a") or {}).get("state") == "destroying"
+    # Daytona renames a sandbox the moment it is deleted: the name is free again at once.
+    assert slow.fake.sandbox("a") is None
+    assert (slow.fake.sandbox(a["id"]) or {}).get("state") == "destroying"
     slow.clock.sleep(1.0)
-    assert (slow.fake.sandbox("a"), slow.fake.sandbox("b")) == (None, None)
+    assert (slow.fake.sandbox(a["id"]), slow.fake.sandbox(b["id"])) == (None, None)
     assert slow.fake.sandboxes == {}
 
 
@@ -653,16 +660,11 @@ def test_delete_under_json_prints_an_array_of_the_apis_answers(cli: Cli, fake: F
     assert (result.exit_code, result.stderr) == (0, "")
     answers = {request.url.path: response.json() for request, response in fake.exchanges}
     assert result.json() == [answers["/api/sandbox/a"], answers["/api/sandbox/b"]]
-    assert [(item["name"], item["state"]) for item in result.json()] == [
-        ("a", "destroying"),
-        ("b", "destroying"),
+    # The API's own objects, unchanged: they carry Daytona's rename of a deleted sandbox.
+    assert [(item["name"].rsplit("_", 1)[0], item["state"]) for item in result.json()] == [
+        ("DESTROYED_a", "destroying"),
+        ("DESTROYED_b", "destroying"),
     ]
-
-
-def test_deleting_a_missing_sandbox_exits_3(cli: Cli, fake: FakeDaytona) -> None:
-    result = cli("sandbox", "delete", "nope", "--yes")
-    assert sent(fake) == [delete("nope")]
-    assert (result.exit_code, result.stdout, result.stderr) == (3, "", not_found_line("nope"))
 
 
 def test_delete_of_several_with_one_missing_deletes_the_others_and_exits_3(
@@ -699,19 +701,21 @@ def test_no_target_is_a_usage_error_that_touches_nothing(
     assert fake.requests == []
 
 
-# -- the installed command, end to end -----------------------------------------------------------
+# -- over real HTTP (the installed command's own run is in test_end_to_end.py) ------------------
 
 
-def test_the_installed_command_creates_stops_starts_and_deletes_over_loopback(
-    fake: FakeDaytona, served: str
+def test_create_stop_start_and_delete_over_real_http_to_loopback(
+    fake: FakeDaytona, served: str, cli: Cli
 ) -> None:
-    created = run_installed("sandbox", "create", "--name", "e2e", "--json", url=served)
+    cli.transport = lambda: None  # real sockets, to the fake on loopback (and real time)
+    cli.env["DAYTONA_API_URL"] = served
+    created = cli("sandbox", "create", "--name", "e2e", "--json")
     assert (created.exit_code, created.stderr) == (0, ""), created
     sandbox = created.json()
     assert (sandbox["name"], sandbox["state"]) == ("e2e", "started")
     sandbox_id = sandbox["id"]
 
-    stopped = run_installed("sandbox", "stop", "e2e", url=served)
+    stopped = cli("sandbox", "stop", "e2e")
     assert (stopped.exit_code, stopped.stdout, stopped.stderr) == (
         0,
         "",
@@ -719,7 +723,7 @@ def test_the_installed_command_creates_stops_starts_and_deletes_over_loopback(
     )
     assert (fake.sandbox("e2e") or {}).get("state") == "stopped"
 
-    started = run_installed("sandbox", "start", "e2e", url=served)
+    started = cli("sandbox", "start", "e2e")
     assert (started.exit_code, started.stdout, started.stderr) == (
         0,
         "",
@@ -727,7 +731,7 @@ def test_the_installed_command_creates_stops_starts_and_deletes_over_loopback(
     )
     assert (fake.sandbox("e2e") or {}).get("state") == "started"
 
-    deleted = run_installed("sandbox", "delete", "e2e", "--yes", url=served)
+    deleted = cli("sandbox", "delete", "e2e", "--yes")
     assert (deleted.exit_code, deleted.stdout, deleted.stderr) == (
         0,
         "",

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from daytona_cli.clock import Clock
-from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli, Result, run_installed
+from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli, Result
 from tests.contract import validate_exchange
 from tests.fake_daytona import DEFAULT_SNAPSHOT, LISTABLE_STATES, FakeDaytona
 
@@ -782,8 +782,8 @@ def test_list_help_names_every_filter(cli: Cli, fake: FakeDaytona) -> None:
 # -- end to end ------------------------------------------------------------------------------
 
 
-def test_the_installed_command_lists_filtered_pages_as_json_over_real_http(
-    fake: FakeDaytona, served: str
+def test_filtered_pages_are_listed_as_json_over_real_http(
+    fake: FakeDaytona, served: str, cli: Cli
 ) -> None:
     now = datetime.now(timezone.utc)
     ids = []
@@ -793,9 +793,9 @@ def test_the_installed_command_lists_filtered_pages_as_json_over_real_http(
             fake.add_sandbox(f"web-{index:03d}", labels={"team": "a"}, lastActivityAt=at)["id"]
         )
     fake.add_sandbox("other-team", labels={"team": "b"})
-    result = run_installed(
-        "sandbox", "list", "-l", "team=a", "--state", "started", "--json", url=served
-    )
+    cli.transport = lambda: None  # real sockets, to the fake on loopback
+    cli.env["DAYTONA_API_URL"] = served
+    result = cli("sandbox", "list", "-l", "team=a", "--state", "started", "--json")
     assert (result.exit_code, result.stderr) == (0, "")
     assert [item["id"] for item in result.json()] == ids
     assert result.json() == listed_items(fake)

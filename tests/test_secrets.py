@@ -2,15 +2,15 @@
 stay inert, identifiers that must stay one path segment, and property tests of every parser of
 user input and of rendering arbitrary server text.
 
-Most runs use the in-process runner (the real entry point with the fake as transport) for
-speed; the canary and the byte-exact exec output are also checked through the installed command.
+Runs use the in-process runner (the real entry point with the fake as transport) on a virtual
+clock; the canary is also checked through the installed command, and the path segments on a real
+socket.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,16 +21,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import API_KEY, BASE_URL, CLI, PROXY_URL, Cli, Result
+from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli, Result, VirtualClock, run_installed
 from tests.contract import request_problems
 from tests.fake_daytona import FakeDaytona
 from tests.faults_helpers import (
     FaultyFake,
     error_body,
-    installed_env,
     no_traceback,
     one_line,
-    run_timed,
     serving,
 )
 
@@ -58,11 +56,14 @@ PROPERTY = settings(
 
 
 def make_fake(**kwargs: Any) -> FaultyFake:
+    """A fake on its own virtual clock (or real time, with ``virtual=None``, to serve it)."""
+    kwargs.setdefault("virtual", VirtualClock())
     return FaultyFake(base_url=BASE_URL, proxy_url=PROXY_URL, transition_seconds=0.01, **kwargs)
 
 
-def make_cli(fake: FakeDaytona, key: str = API_KEY) -> Cli:
-    runner = Cli(fake, Path.cwd())
+def make_cli(fake: FaultyFake, key: str = API_KEY) -> Cli:
+    assert fake.virtual is not None
+    runner = Cli(fake, Path.cwd(), fake.virtual.as_clock())
     runner.env["DAYTONA_API_KEY"] = key
     return runner
 
@@ -211,13 +212,15 @@ def test_the_canary_key_never_appears_in_any_output(canary: FaultyFake) -> None:
 
 
 def test_the_canary_key_never_appears_in_the_installed_commands_output() -> None:
-    fake = make_fake(api_key=CANARY)
+    fake = make_fake(api_key=CANARY, virtual=None)
     fake.add_sandbox("demo")
     echo = error_body(400, f"Invalid header Authorization: Bearer {CANARY}")
     runs: list[tuple[tuple[str, ...], Any]] = [
         (("--debug", "sandbox", "list"), None),
+        (("--debug", "sandbox", "get", "missing"), None),
         (("--debug", "sandbox", "create", "--name", "sub"), None),
         (("--debug", "sandbox", "exec", "demo", "--", "echo", "hi"), None),
+        (("sandbox", "exec", "demo", "--", "echo", "hi"), None),
         (("--debug", "sandbox", "list"), lambda: fake.inject("GET", "/sandbox", status=500)),
         (("--debug", "sandbox", "get", "demo"), lambda: fake.inject("GET", "/sandbox/*", status=401)),
         (("sandbox", "get", "demo"), lambda: fake.inject("GET", "/sandbox/*", status=400, json=echo)),
@@ -228,10 +231,11 @@ def test_the_canary_key_never_appears_in_the_installed_commands_output() -> None
         for args, fault in runs:
             if fault is not None:
                 fault()
-            result = run_timed(*args, url=url, env={"DAYTONA_API_KEY": CANARY})
+            result = run_installed(*args, url=url, env={"DAYTONA_API_KEY": CANARY})
             no_traceback(result)
             if "--debug" in args:
                 assert "Bearer ***" in result.stderr, result
+            assert CANARY not in result.stdout + result.stderr, (args, result)
             if CANARY in result.stdout + result.stderr:
                 leaks.append(" ".join(args))
     assert {r.headers["authorization"] for r in fake.requests} == {f"Bearer {CANARY}"}
@@ -307,24 +311,16 @@ def test_an_api_url_only_in_dot_env_with_the_key_from_the_environment_is_refused
     fake = make_fake(api_key=CANARY)
     workdir = tmp_path / "project"
     workdir.mkdir()
-    with serving(fake) as url:
-        (workdir / ".env").write_text(f"DAYTONA_API_URL={url}\n")
-        environ = installed_env(url, {"DAYTONA_API_KEY": CANARY})
-        del environ["DAYTONA_API_URL"]
-        proc = subprocess.run(
-            [str(CLI), "sandbox", "list"],
-            capture_output=True,
-            text=True,
-            env=environ,
-            cwd=workdir,
-            stdin=subprocess.DEVNULL,
-            timeout=30,
-            check=False,
-        )
-    assert proc.returncode == 2, proc
-    (refusal,) = proc.stderr.splitlines()
-    assert refusal.startswith("error: ") and ".env" in refusal and "127.0.0.1" in refusal
-    assert CANARY not in proc.stderr + proc.stdout
+    url = BASE_URL
+    (workdir / ".env").write_text(f"DAYTONA_API_URL={url}\n")
+    assert fake.virtual is not None
+    runner = Cli(fake, workdir, fake.virtual.as_clock())
+    runner.env["DAYTONA_API_KEY"] = CANARY
+    result = runner("sandbox", "list", env={"DAYTONA_API_URL": None})
+    assert result.exit_code == 2, result
+    (refusal,) = result.stderr.splitlines()
+    assert refusal.startswith("error: ") and ".env" in refusal and "fake.daytona.test" in refusal
+    assert CANARY not in result.stderr + result.stdout
     assert fake.requests == []
 
 
@@ -427,21 +423,6 @@ def test_exec_output_on_stdout_stays_byte_exact(
     assert (result.exit_code, result.stdout, result.stderr) == (0, EXEC_BYTES, "")
 
 
-def test_exec_output_is_byte_exact_through_the_installed_command() -> None:
-    fake = make_fake(api_key=API_KEY)
-    fake.add_sandbox("plain")
-    with serving(fake) as url:
-        proc = subprocess.run(
-            [str(CLI), "sandbox", "exec", "plain", "--", PRINTF],
-            capture_output=True,
-            env=installed_env(url),
-            stdin=subprocess.DEVNULL,
-            timeout=30,
-            check=False,
-        )
-    assert (proc.returncode, proc.stdout, proc.stderr) == (0, EXEC_BYTES.encode(), b"")
-
-
 # -- names and IDs are one encoded path segment --------------------------------------------------
 
 AWKWARD = [
@@ -508,12 +489,15 @@ def test_lifecycle_actions_send_an_awkward_name_as_one_segment(
 
 
 @pytest.mark.parametrize("name", ["..", "../a b#c?d/名前"])
-def test_the_installed_command_sends_one_encoded_segment_on_the_wire(name: str) -> None:
+def test_a_real_socket_carries_the_name_as_one_encoded_segment(name: str, tmp_path: Path) -> None:
     fake = make_fake(api_key=API_KEY)
     fake.add_sandbox("etc")
     wanted = fake.add_sandbox(name)
     with serving(fake) as url:
-        result = run_timed("sandbox", "get", name, url=url)
+        runner = make_cli(fake)
+        runner.transport = lambda: None  # real sockets, to the fake on loopback
+        runner.env["DAYTONA_API_URL"] = url
+        result = runner("sandbox", "get", name)
     assert result.exit_code == 0, result
     assert f"ID\t{wanted['id']}\n" in result.stdout
     (request,) = fake.requests
@@ -729,3 +713,29 @@ def test_the_documented_bad_values_get_a_clear_message(args: tuple[str, ...], wo
     line = one_line(re.sub(r"^Usage: .*\n", "", result.stderr))  # after the usage (issue 10)
     assert words in line, line
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["piped", "terminal"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stop", "ID"],
+        ["start", "ID"],
+        ["delete", "ID", "--yes"],
+        ["wait", "ID", "--for", "started"],
+    ],
+    ids=["stop", "start", "delete", "wait"],
+)
+def test_a_hostile_name_in_a_status_message_is_printed_inert(
+    hostile: tuple[FaultyFake, Cli, dict[str, Any]], command: list[str], tty: bool
+) -> None:
+    _fake, runner, sandbox = hostile
+    args = [sandbox["id"] if word == "ID" else word for word in command]
+    result = runner("sandbox", *args, tty=tty)
+    assert result.exit_code == 0, result
+    # (On a terminal the spinner's own cursor codes are there too; the name's never are.)
+    for raw in ("\x1b[2J", "\x1b]0;pwned\x07", "\rfake", "\u202e"):
+        assert raw not in result.stderr, result
+    squeezed = result.stderr.replace(" ", "")
+    for escaped in ESCAPED_FORMS:
+        assert escaped.replace(" ", "") in squeezed, result

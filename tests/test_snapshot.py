@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from daytona_cli.clock import Clock
-from tests.conftest import BASE_URL, Cli, Result, run_installed
+from tests.conftest import BASE_URL, Cli, Result
 from tests.fake_daytona import DEFAULT_SNAPSHOT, FakeDaytona
 
 SNAPSHOTS_URL = f"{BASE_URL}/snapshots"
@@ -305,11 +305,13 @@ def test_a_dropped_connection_is_exit_7(cli: Cli, fake: FakeDaytona) -> None:
 # -- end to end --------------------------------------------------------------------------------
 
 
-def test_the_installed_command_lists_snapshots_as_json_over_real_http(
-    only_mine: FakeDaytona, served: str
+def test_snapshots_are_listed_as_json_over_real_http(
+    only_mine: FakeDaytona, served: str, cli: Cli
 ) -> None:
     added = add_many(only_mine, 203)
-    result = run_installed("snapshot", "list", "--json", url=served)
+    cli.transport = lambda: None  # real sockets, to the fake on loopback
+    cli.env["DAYTONA_API_URL"] = served
+    result = cli("snapshot", "list", "--json")
     assert (result.exit_code, result.stderr) == (0, "")
     assert [item["name"] for item in result.json()] == added
     assert result.json() == answered_items(only_mine)

@@ -111,6 +111,20 @@ def test_each_layer_keeps_to_its_side_of_the_boundary(
     assert crossings == []
 
 
+def test_only_the_client_imports_httpx() -> None:
+    """``daytona_cli/client/__init__.py`` keeps httpx's command line out before any of its
+    modules imports httpx; an import elsewhere could come first and load click and rich."""
+    outside = sorted(
+        name
+        for name, tree in modules().items()
+        if not name.startswith("daytona_cli.client")
+        and any(
+            t == "httpx" or t.startswith(("httpx.", "httpx_ws")) for t in _runtime_imports(tree)
+        )
+    )
+    assert outside == []
+
+
 def test_typers_undocumented_parts_are_reached_from_one_module_only() -> None:
     reaching = sorted(
         name

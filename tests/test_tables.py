@@ -258,3 +258,14 @@ def test_get_with_fields_keeps_the_detail_views_headings_units_and_times(
         assert re.search(rf"{heading}\s+.*{value}", chosen), heading
     piped = cli("sandbox", "get", "alpha", "--fields", "memory,target").stdout
     assert piped == "memory\t8\ntarget\teu\n"
+
+
+def test_an_unnamed_sandbox_fits_80_columns_its_id_shown_once_whole(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    unnamed = fake.add_sandbox()  # named by its ID, as `sandbox create` without --name makes it
+    result = cli("sandbox", "list", tty=True, width=80)
+    (row,) = assert_fits(result.stdout, 80, 1)[2:]
+    assert re.fullmatch(rf"—\s+{unnamed['id']}\s+started.*", row), row
+    piped = cli("sandbox", "list", "--fields", "name,id")
+    assert piped.stdout == f"{unnamed['id']}\t{unnamed['id']}\n"  # a pipe keeps the real name

@@ -39,7 +39,7 @@ class DaytonaClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # --- sandboxes (listSandboxes, getSandbox, createSandbox, deleteSandbox, start, stop) ------
+    # --- sandboxes (list, get, create, delete, start, stop, pause, archive) ---------------------
 
     def list_sandboxes(
         self,
@@ -109,9 +109,12 @@ class DaytonaClient:
         """Create once, even across retries.
 
         Create is not idempotent, so it is retried only when the server surely did not act.
-        After an ambiguous failure (answer lost, 5xx) the sandbox is looked up by a request-ID
-        label sent with it before another attempt, so one call never makes two. When the outcome
-        cannot be known the error has reason ``CREATE_UNKNOWN`` and the ``request_id``.
+        After an ambiguous failure (answer lost, 5xx) the sandbox is looked up first: by name
+        when it has one (a GET is consistent: not found means not made, so another attempt is
+        safe), else by a request-ID label sent with it. The list that label lookup uses lags
+        behind creates (NOTES.md), so not finding it there proves nothing: no second attempt is
+        made. When the outcome cannot be known the error has reason ``CREATE_UNKNOWN`` and the
+        ``request_id``.
         """
         import uuid
 
@@ -145,6 +148,9 @@ class DaytonaClient:
                 mine = self._find_created(request_id, name)
                 if mine is not None:
                     return mine
+                if not name:  # a lagging list may simply not show it yet
+                    err.reason, err.request_id = Reason.CREATE_UNKNOWN, request_id
+                    raise
 
     def _find_created(self, request_id: str, name: str | None) -> JSONObject | None:
         """The sandbox an earlier attempt made, if any: by name when there is one (a GET is
@@ -203,6 +209,85 @@ class DaytonaClient:
             "POST", f"sandbox/{path_segment(id_or_name)}/stop", subject=id_or_name
         )
 
+    def pause_sandbox(self, id_or_name: str) -> JSONObject:
+        """``POST /sandbox/{id}/pause`` (``pauseSandbox``): started → pausing → paused.
+
+        Only VM sandbox classes can pause (NOTES.md, "SSH, previews, pause and archive"): the
+        API's 422 for the others becomes a conflict (exit 5) with reason ``NOT_PAUSABLE``. A
+        sandbox that is not started gets a 400.
+        """
+        try:
+            return self.http.object(
+                "POST", f"sandbox/{path_segment(id_or_name)}/pause", subject=id_or_name
+            )
+        except CliError as err:
+            if err.status == 422:
+                err.category, err.reason = Category.CONFLICT, Reason.NOT_PAUSABLE
+            raise
+
+    def archive_sandbox(self, id_or_name: str) -> JSONObject:
+        """``POST /sandbox/{id}/archive`` (``archiveSandbox``): stopped → archiving → archived;
+        a 400 for a sandbox that is not stopped."""
+        return self.http.object(
+            "POST", f"sandbox/{path_segment(id_or_name)}/archive", subject=id_or_name
+        )
+
+    # --- SSH access and preview URLs (NOTES.md, "SSH, previews, pause and archive") ------------
+
+    def create_ssh_access(self, id_or_name: str, expires_minutes: int) -> JSONObject:
+        """``createSshAccess``: an ``SshAccessDto`` whose ``token`` (a secret) is valid for
+        ``expires_minutes``; ``sshCommand`` is ``ssh -p <port> <token>@<host>``.
+
+        Not retried once sent: a lost answer would leave a token nobody knows to revoke.
+        """
+        answer = self.http.object(
+            "POST",
+            f"sandbox/{path_segment(id_or_name)}/ssh-access",
+            params=[("expiresInMinutes", str(expires_minutes))],
+            subject=id_or_name,
+            idempotent=False,
+        )
+        for key in ("token", "sshCommand", "expiresAt"):
+            if not isinstance(answer.get(key), str) or not answer[key]:
+                raise malformed("POST ssh-access", f"no {key} in the answer")
+        return answer
+
+    def revoke_ssh_access(self, id_or_name: str, token: str) -> None:
+        """``revokeSshAccess`` of one token. Never sent without one: the API would then revoke
+        every token of the sandbox, other people's included."""
+        if not token:
+            raise ValueError("revoke_ssh_access needs the token to revoke")
+        self.http.request(
+            "DELETE",
+            f"sandbox/{path_segment(id_or_name)}/ssh-access",
+            params=[("token", token)],
+            subject=id_or_name,
+        )
+
+    def preview_url(self, id_or_name: str, port: int) -> JSONObject:
+        """``getPortPreviewUrl``: ``{"sandboxId", "url", "token"}``; a private sandbox wants the
+        token in the ``X-Daytona-Preview-Token`` header of each request to the URL."""
+        answer = self.http.object(
+            "GET",
+            f"sandbox/{path_segment(id_or_name)}/ports/{port}/preview-url",
+            subject=id_or_name,
+        )
+        return _checked_preview(answer, "GET preview-url")
+
+    def signed_preview_url(
+        self, id_or_name: str, port: int, expires_seconds: int | None = None
+    ) -> JSONObject:
+        """``getSignedPortPreviewUrl``: ``{"sandboxId", "port", "token", "url"}``, the token in
+        the URL (no header needed), valid ``expires_seconds`` (the API's default: 60)."""
+        params = [] if expires_seconds is None else [("expiresInSeconds", str(expires_seconds))]
+        answer = self.http.object(
+            "GET",
+            f"sandbox/{path_segment(id_or_name)}/ports/{port}/signed-preview-url",
+            params=params,
+            subject=id_or_name,
+        )
+        return _checked_preview(answer, "GET signed-preview-url")
+
     def toolbox_proxy_url(self, sandbox_id: str) -> str:
         """``GET /sandbox/{id}/toolbox-proxy-url`` → its ``url``."""
         body = self.http.object("GET", f"sandbox/{path_segment(sandbox_id)}/toolbox-proxy-url")
@@ -254,6 +339,12 @@ def _checked_sandbox(answer: Any, what: str) -> JSONObject:
     """A sandbox must at least say which one it is; anything else is a malformed answer."""
     if not isinstance(answer, dict) or not isinstance(answer.get("id"), str) or not answer["id"]:
         raise malformed(what, "expected a sandbox with an id")
+    return answer
+
+
+def _checked_preview(answer: JSONObject, what: str) -> JSONObject:
+    if not isinstance(answer.get("url"), str) or not answer["url"]:
+        raise malformed(what, "no url in the answer")
     return answer
 
 

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 from daytona_cli import __version__
 from daytona_cli.client.errors import error_from_response, malformed, retry_after_seconds
 from daytona_cli.client.proxies import proxy_for, unusable_proxy
+from daytona_cli.client.redact import redact_body, redact_headers, redact_url
 from daytona_cli.errors import Category, CliError, Reason
 from daytona_cli.types import JSONObject
 
@@ -53,46 +54,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-SECRET_FIELDS = frozenset({"env", "envs", "secrets", "token", "sshCommand"})
-"""Body fields whose values are secrets: environment variables, secret references, SSH and
-preview tokens. ``--debug`` shows them as ``***``."""
-
-
-def redact_body(text: str) -> str:
-    """A JSON body with the values of :data:`SECRET_FIELDS` hidden (keys kept); other text as is."""
-    import json
-
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-
-    def hide(node: object) -> object:
-        if isinstance(node, dict):
-            return {k: _hidden(v) if k in SECRET_FIELDS else hide(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [hide(item) for item in node]
-        return node
-
-    return json.dumps(hide(value), ensure_ascii=False)
-
-
-def _hidden(value: object) -> object:
-    if isinstance(value, dict):
-        return {key: "***" for key in value}
-    if isinstance(value, list):
-        return [_hidden(item) for item in value]
-    return "***"
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    shown = dict(headers)
-    for name in list(shown):
-        if name.lower() == "authorization":
-            shown[name] = "Bearer ***"
-    return shown
 
 
 class _Failed(Exception):
@@ -150,7 +111,7 @@ class HttpClient:
                 # the key must never travel in clear text to a proxy.
                 trust_env=urlsplit(api_url).scheme != "http",
             )
-        except (ImportError, ValueError) as exc:
+        except (ImportError, ValueError, httpx.InvalidURL) as exc:
             raise unusable_proxy(exc, self.environ) from None
 
     def close(self) -> None:
@@ -161,7 +122,7 @@ class HttpClient:
     def _log_request(self, request: httpx.Request, attempt: int) -> None:
         if self.debug is None:
             return
-        self.debug(f"> {request.method} {request.url} (attempt {attempt})")
+        self.debug(f"> {request.method} {redact_url(str(request.url))} (attempt {attempt})")
         for name, value in redact_headers(request.headers).items():
             self.debug(f"> {name}: {value}")
         if request.content:

@@ -8,7 +8,7 @@ loopback ones, and those bypass proxies (the client is built without the environ
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from daytona_cli.errors import Category, CliError
 
@@ -47,13 +47,16 @@ def _proxies(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def shown(proxy: str) -> str:
-    """A proxy URL fit to print: any ``user:password@`` replaced by ``***@``."""
-    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return proxy
+    """A proxy URL fit to print: any ``user:password@`` replaced by ``***@``, even in a URL
+    too malformed to parse."""
+    netloc_start = proxy.find("://") + 3 if "://" in proxy else 0
+    at = proxy.rfind("@", netloc_start, _netloc_end(proxy, netloc_start))
+    return proxy if at < 0 else proxy[:netloc_start] + "***" + proxy[at:]
+
+
+def _netloc_end(url: str, start: int) -> int:
+    ends = [i for i in (url.find(char, start) for char in "/?#") if i >= 0]
+    return min(ends, default=len(url))
 
 
 def unusable_proxy(exc: Exception, environ: Mapping[str, str]) -> CliError:

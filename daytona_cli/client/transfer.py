@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from daytona_cli.client.errors import error_from_response, retry_after_seconds
-from daytona_cli.client.http import CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_STATUSES, redact_headers
+from daytona_cli.client.http import CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_STATUSES
+from daytona_cli.client.redact import redact_headers, redact_url
 from daytona_cli.errors import Category, CliError, Reason
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ def _body(http: HttpClient, response: httpx.Response) -> Iterator[bytes]:
 def _log_request(http: HttpClient, request: httpx.Request, attempt: int) -> None:
     if http.debug is None:
         return
-    http.debug(f"> {request.method} {request.url} (attempt {attempt})")
+    http.debug(f"> {request.method} {redact_url(str(request.url))} (attempt {attempt})")
     for name, value in redact_headers(request.headers).items():
         http.debug(f"> {name}: {value}")
     if request.method == "POST":

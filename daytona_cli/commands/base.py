@@ -9,6 +9,7 @@ limits, so no ``<int range>`` or ``[x>=1]`` reaches the help.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -113,6 +114,8 @@ def at_least(minimum: float, maximum: float | None = None) -> Callable[[Any], An
         for item in value if isinstance(value, (list, tuple)) else [value]:
             if item is None:
                 continue
+            if isinstance(item, float) and not math.isfinite(item):
+                raise typer.BadParameter(f"{item} is not a number of seconds")
             if item < minimum:
                 raise typer.BadParameter(f"{item:g} is less than {minimum:g}")
             if maximum is not None and item > maximum:

@@ -14,6 +14,8 @@ from daytona_cli.params import check_states, parse_duration, parse_pairs
 from daytona_cli.states import LISTABLE_STATES
 
 DEFAULT_WAIT_TIMEOUT = 180.0
+DEFAULT_RESTORE_TIMEOUT = 600.0
+"""Restoring an archived sandbox brings its filesystem back from object storage: slower."""
 
 JsonOption = Annotated[
     bool,
@@ -39,6 +41,17 @@ TimeoutOption = Annotated[
         callback=at_least(0),
         show_default=False,
         help="Give up waiting after SECONDS (exit 124); default 180, 0 waits for ever.",
+    ),
+]
+StartTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        callback=at_least(0),
+        show_default=False,
+        help="Give up waiting after SECONDS (exit 124); default 180, or 600 to restore an "
+        "archived sandbox; 0 waits for ever.",
     ),
 ]
 NoWaitOption = Annotated[

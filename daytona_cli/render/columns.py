@@ -108,9 +108,19 @@ def fields_columns(fields: Sequence[str], known: Sequence[Column] = ()) -> list[
 
 
 def field_text(obj: JSONObject, key: str) -> str:
-    """One API field as text, times in ISO-8601 UTC (a ``--fields`` detail view)."""
+    """One API field as text, times in ISO-8601 UTC (a ``--fields`` detail view); ``env``
+    shows its variables' names only, as the default view does (``--json`` is the way to the
+    values)."""
     value = obj.get(key)
+    if key == "env":
+        return env_names(value)
     return iso_utc(value) if key.endswith("At") and value else scalar(value)
+
+
+def env_names(env: object) -> str:
+    """``A, B (values hidden)``: a sandbox's environment variables without their values."""
+    names = sorted(env) if isinstance(env, dict) else []
+    return ", ".join(names) + (" (values hidden)" if names else "")
 
 
 def project(obj: JSONObject, fields: Sequence[str] | None) -> JSONObject:

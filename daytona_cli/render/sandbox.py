@@ -9,6 +9,7 @@ from daytona_cli.render.columns import (
     Column,
     View,
     amount_column,
+    env_names,
     field_column,
     field_text,
     heading_for,
@@ -19,10 +20,11 @@ from daytona_cli.types import JSONObject
 
 
 def describe(sandbox: JSONObject | None) -> str:
-    """``name (id)``, or whichever of the two the sandbox has; ``?`` for nothing."""
+    """``name (id)``, or whichever of the two the sandbox has; ``?`` for nothing. A deleted
+    sandbox is named as the user knew it, not by Daytona's ``DESTROYED_`` rename."""
     if not sandbox:
         return "?"
-    name, ident = sandbox.get("name"), sandbox.get("id")
+    name, ident = known_name(sandbox), sandbox.get("id")
     if name and ident and name != ident:
         return f"{name} ({ident})"
     return str(ident or name or "?")
@@ -32,8 +34,18 @@ def state_of(sandbox: JSONObject) -> str:
     return str(sandbox.get("state") or "unknown")
 
 
+UNNAMED = "—"
+"""Shown on a terminal in place of a name that is only the ID again (a sandbox created without
+a name is named by its ID): 36 columns saved, and the ID is whole in its own column."""
+
+
+def _name_cell(sandbox: JSONObject, view: View) -> str:
+    name = scalar(sandbox.get("name"))
+    return UNNAMED if view.human and name and name == sandbox.get("id") else name
+
+
 LIST_COLUMNS = (
-    field_column("NAME", "name"),
+    Column("NAME", _name_cell, key="name"),
     field_column("ID", "id"),
     field_column("STATE", "state", style="state"),
     field_column("SNAPSHOT", "snapshot", priority=1, min_width=12),
@@ -102,6 +114,13 @@ def known_name(sandbox: JSONObject) -> str | None:
     return match.group(1) if match else name
 
 
+def destroyed_by_platform(sandbox: JSONObject) -> bool:
+    """Whether the platform destroyed it (spot eviction, runner-queue timeout), not a delete."""
+    return sandbox.get("state") == "destroyed" and bool(
+        sandbox.get("spotEvictedAt") or sandbox.get("queueTimedOutAt")
+    )
+
+
 def destroyed_by(sandbox: JSONObject) -> str:
     """Why a ``destroyed`` sandbox is gone, from ``spotEvictedAt`` / ``queueTimedOutAt``."""
     if sandbox.get("spotEvictedAt"):
@@ -139,8 +158,7 @@ def detail_rows(sandbox: JSONObject, view: View) -> list[tuple[str, str]]:
     ]
     labels = sandbox.get("labels") or {}
     rows.append(("Labels", ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))))
-    env = sandbox.get("env") or {}
-    rows.append(("Env", ", ".join(sorted(env)) + (" (values hidden)" if env else "")))
+    rows.append(("Env", env_names(sandbox.get("env"))))
     rows += [
         ("Network", _network(sandbox)),
         ("Volumes", ", ".join(_volume(v) for v in sandbox.get("volumes") or [])),
@@ -182,6 +200,6 @@ def field_rows(sandbox: JSONObject, fields: Sequence[str], view: View) -> list[t
         elif key in ("memory", "disk"):
             text = quantity(value, "GiB")
         else:
-            text = scalar(value)
+            text = field_text(sandbox, key)
         rows.append((heading, text))
     return rows

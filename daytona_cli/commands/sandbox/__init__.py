@@ -8,6 +8,9 @@ from daytona_cli.commands.base import Command, group_with_aliases, help_when_no_
 from daytona_cli.commands.sandbox import cp, create, delete, get, lifecycle, wait
 from daytona_cli.commands.sandbox import exec as exec_module
 from daytona_cli.commands.sandbox import list as list_module
+from daytona_cli.commands.sandbox import pause_archive as pause_module
+from daytona_cli.commands.sandbox import preview as preview_module
+from daytona_cli.commands.sandbox import ssh as ssh_module
 
 ALIASES = {"ls": "list", "rm": "delete"}
 
@@ -23,6 +26,10 @@ app.command("get", cls=Command)(get.get)
 app.command("delete", cls=Command)(delete.delete)
 app.command("start", cls=Command)(lifecycle.start)
 app.command("stop", cls=Command)(lifecycle.stop)
+app.command("pause", cls=Command)(pause_module.pause)
+app.command("archive", cls=Command)(pause_module.archive)
 app.command("wait", cls=Command)(wait.wait)
 app.command("exec", cls=exec_module.ExecCommand)(exec_module.exec_)
 app.command("cp", cls=Command)(cp.cp)
+app.command("ssh", cls=Command)(ssh_module.ssh)
+app.command("preview-url", cls=Command)(preview_module.preview_url)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
+from daytona_cli.commands.options import DEFAULT_RESTORE_TIMEOUT, DEFAULT_WAIT_TIMEOUT
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError
 from daytona_cli.render.sandbox import describe, destroyed_by, state_of
 from daytona_cli.render.text import duration
-from daytona_cli.states import FAILED, SETTLED, STOP_GOALS
+from daytona_cli.states import FAILED, RESTORING, SETTLED, STOP_GOALS, STOPPED
 from daytona_cli.types import JSONObject
 from daytona_cli.waiting import WaitTimeout, failed_error, wait_for_state
 
@@ -105,14 +106,20 @@ def destroyed_error(sandbox: JSONObject) -> CliError:
 
 
 def start_and_wait(
-    app: AppContext, target: str, timeout: float, *, wait: bool = True
+    app: AppContext, target: str, timeout: float | None = None, *, wait: bool = True
 ) -> JSONObject:
     """``startSandbox`` (a started one is fine; a paused one resumes, an archived one is
     restored), then wait for ``started`` unless ``wait`` is off. A sandbox in ``error`` or
-    ``build_failed`` fails at once (exit 5), as does one the platform destroyed."""
+    ``build_failed`` fails at once (exit 5), as does one the platform destroyed.
+
+    ``timeout`` None is the default: :data:`DEFAULT_WAIT_TIMEOUT`, or
+    :data:`DEFAULT_RESTORE_TIMEOUT` when the answer shows a restore (NOTES.md: slower).
+    """
     client = app.client()
     try:
-        sandbox = when_settled(app, target, client.start_sandbox, timeout)
+        sandbox = when_settled(
+            app, target, client.start_sandbox, DEFAULT_WAIT_TIMEOUT if timeout is None else timeout
+        )
     except CliError as err:
         if err.status == 400:  # refused for its state: say so when the platform destroyed it
             current = client.get_sandbox(target)
@@ -123,6 +130,55 @@ def start_and_wait(
         raise failed_error(sandbox)
     if sandbox.get("state") == "destroyed":
         raise destroyed_error(sandbox)
+    if timeout is None:
+        restoring = sandbox.get("state") in RESTORING
+        timeout = DEFAULT_RESTORE_TIMEOUT if restoring else DEFAULT_WAIT_TIMEOUT
     if wait:
         sandbox = wait_until(app, sandbox, {"started"}, timeout, "started")
     return sandbox
+
+
+def stop_and_wait(app: AppContext, target: str, timeout: float, *, wait: bool = True) -> JSONObject:
+    """``stopSandbox`` (a stopped or archived one is fine: the API's 400 "not in a stoppable
+    state" then counts as done), then wait for ``stopped`` unless ``wait`` is off. A sandbox
+    with auto-delete 0 is deleted by its stop; that counts as stopped (state ``destroyed``)."""
+    client = app.client()
+    try:
+        sandbox = when_settled(app, target, client.stop_sandbox, timeout)
+    except CliError as err:
+        if err.status != 400:
+            raise
+        current = client.get_sandbox(target)
+        if current.get("state") not in STOPPED:
+            raise
+        return current
+    if wait:
+        sandbox = wait_until(app, sandbox, STOP_GOALS, timeout, "stopped", gone_ok=True)
+    return sandbox
+
+
+def require_started(
+    app: AppContext,
+    target: str,
+    *,
+    start: bool,
+    timeout: float | None = None,
+    start_hint: str | None = None,
+) -> JSONObject:
+    """The sandbox, once started: as it is when started, after :func:`start_and_wait` when
+    ``start`` (``--start``); otherwise a conflict (exit 5) that says how to start it
+    (``start_hint``, by default the CLI's own words)."""
+    sandbox = app.client().get_sandbox(target)
+    current = sandbox.get("state")
+    if current == "started":
+        return sandbox
+    if current == "destroyed":
+        raise destroyed_error(sandbox)
+    if not start:
+        raise CliError(
+            Category.CONFLICT,
+            f"sandbox {describe(sandbox)} is {current}, not started",
+            hint=start_hint
+            or f"start it with `daytona-cli sandbox start {target}` or pass --start",
+        )
+    return start_and_wait(app, str(sandbox["id"]), timeout)

@@ -19,7 +19,7 @@ from daytona_cli.commands.sandbox.common import wait_until
 from daytona_cli.commands.sandbox.create_body import CreateOptions, create_body
 from daytona_cli.completion_names import snapshot_names
 from daytona_cli.context import AppContext
-from daytona_cli.errors import CliError
+from daytona_cli.errors import Category, CliError
 from daytona_cli.params import check_output_flags
 from daytona_cli.render.sandbox import describe, detail_rows
 from daytona_cli.types import JSONObject
@@ -31,22 +31,36 @@ def run_create(app: AppContext, opts: CreateOptions) -> None:
     Under ``-q`` or ``--json`` the new sandbox's ID (or object) is printed even when the wait
     times out or is interrupted, so that a script can still delete what it made.
     """
-    body = create_body(opts, app.runtime.environ)
-    client = app.client()
-    region = opts.target or app.settings().target
-    if region:
-        body["target"] = region
-    sandbox = client.create_sandbox(body)
+    sandbox = submit(app, opts)
     if opts.wait:
         try:
             sandbox = wait_until(
                 app, sandbox, {"started"}, opts.timeout, "started", offer_delete=True
             )
-        except CliError:
+        except CliError as err:
             if opts.json_output or opts.quiet:
                 _print(app, opts, sandbox)
+            elif err.category not in (Category.TIMEOUT, Category.INTERRUPTED, Category.CONFLICT):
+                # A failure of the wait itself (the network, say): the sandbox was made all the
+                # same, so the error names it and how to follow up.
+                ident = sandbox.get("id", "")
+                err.hint = (
+                    f"sandbox {describe(sandbox)} was created; check it with `daytona-cli "
+                    f"sandbox get {ident}` or remove it with `daytona-cli sandbox delete "
+                    f"{ident} --yes`"
+                )
             raise
     _print(app, opts, sandbox)
+
+
+def submit(app: AppContext, opts: CreateOptions) -> JSONObject:
+    """``createSandbox`` with the body ``opts`` make (usage errors before any request) in the
+    region asked for, else ``DAYTONA_TARGET``'s; returns the new sandbox without waiting."""
+    body = create_body(opts, app.runtime.environ)
+    region = opts.target or app.settings().target
+    if region:
+        body["target"] = region
+    return app.client().create_sandbox(body)
 
 
 def _print(app: AppContext, opts: CreateOptions, sandbox: JSONObject) -> None:
@@ -95,23 +109,36 @@ def create(
     ] = None,
     cpu: Annotated[
         int | None,
-        typer.Option("--cpu", metavar="N", callback=at_least(1), help="CPU cores (--image only)."),
+        typer.Option(
+            "--cpu",
+            metavar="N",
+            callback=at_least(1),
+            help="CPU cores (with --image or --dockerfile).",
+        ),
     ] = None,
     memory: Annotated[
         int | None,
         typer.Option(
-            "--memory", metavar="GIB", callback=at_least(1), help="Memory in GiB (--image only)."
+            "--memory",
+            metavar="GIB",
+            callback=at_least(1),
+            help="Memory in GiB (with --image or --dockerfile).",
         ),
     ] = None,
     disk: Annotated[
         int | None,
         typer.Option(
-            "--disk", metavar="GIB", callback=at_least(1), help="Disk in GiB (--image only)."
+            "--disk",
+            metavar="GIB",
+            callback=at_least(1),
+            help="Disk in GiB (with --image or --dockerfile).",
         ),
     ] = None,
     gpu: Annotated[
         int | None,
-        typer.Option("--gpu", metavar="N", callback=at_least(0), help="GPUs (--image only)."),
+        typer.Option(
+            "--gpu", metavar="N", callback=at_least(0), help="GPUs (with --image or --dockerfile)."
+        ),
     ] = None,
     label: LabelOption = None,
     env: Annotated[

@@ -28,7 +28,7 @@ from daytona_cli.commands.sandbox.bulk_run import BulkOptions, Verb, run_bulk
 from daytona_cli.commands.sandbox.common import SETTLING, wait_until
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError
-from daytona_cli.render.sandbox import describe, destroyed_by, known_name
+from daytona_cli.render.sandbox import describe, destroyed_by, destroyed_by_platform, known_name
 from daytona_cli.states import SETTLED, STOP_GOALS
 from daytona_cli.types import JSONObject
 
@@ -45,26 +45,43 @@ def run_delete(
     ``timeout`` bounds every wait (for another transition to end, and for the deletion).
     """
 
-    def delete_one(target: Target) -> Done | None:
-        client = app.client()
+    def delete_or_ignore(target: Target) -> Done | None:
         try:
-            answer = client.delete_sandbox(target.key)
+            return delete_one(app, target, wait=wait, timeout=timeout)
         except CliError as err:
             if err.category is Category.NOT_FOUND and opts.ignore_not_found:
                 app.output.info(f"Sandbox {target.key} not found; nothing to delete")
                 return None
-            gone = _already_gone(app, target, err, timeout)
-            if gone is not None:
-                return gone
-            answer = client.delete_sandbox(target.key)  # the other transition has ended
-        shown = _as_known(answer, target)
-        if not wait:
-            return Done(answer, "deletion started", f"Deletion of sandbox {shown} started")
-        wait_until(app, answer, {"destroyed"}, timeout, "deleted", gone_ok=True)
-        return Done(answer, "deleted", f"Sandbox {shown} deleted")
+            raise
 
     verb = Verb("delete", "deleted" if wait else "deletion started", confirm=True, past="deleted")
-    run_bulk(app, verb, opts, delete_one)
+    run_bulk(app, verb, opts, delete_or_ignore)
+
+
+def delete_one(app: AppContext, target: Target, *, wait: bool, timeout: float) -> Done:
+    """Delete one sandbox, printing nothing: what :func:`run_delete` does to each target.
+
+    The :class:`Done` says what became of it (``deletion started``, ``deleted``, ``already
+    being deleted``, ``already destroyed``) with the line to report; a sandbox not found is a
+    not-found error (exit 3).
+    """
+    client = app.client()
+    try:
+        answer = client.delete_sandbox(target.key)
+    except CliError as err:
+        gone = _already_gone(app, target, err, timeout)
+        if gone is not None:
+            return gone
+        answer = client.delete_sandbox(target.key)  # the other transition has ended
+    shown = _as_known(answer, target)
+    if destroyed_by_platform(answer):
+        return Done(
+            answer, "already destroyed", f"Sandbox {shown} was already {destroyed_by(answer)}"
+        )
+    if not wait:
+        return Done(answer, "deletion started", f"Deletion of sandbox {shown} started")
+    wait_until(app, answer, {"destroyed"}, timeout, "deleted", gone_ok=True)
+    return Done(answer, "deleted", f"Sandbox {shown} deleted")
 
 
 def _already_gone(app: AppContext, target: Target, err: CliError, timeout: float) -> Done | None:

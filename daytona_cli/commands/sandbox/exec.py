@@ -12,22 +12,21 @@ from typing import Annotated, Any
 
 import typer
 
+from daytona_cli.client.redact import MIN_SECRET_LENGTH
 from daytona_cli.client.stream import preload
 from daytona_cli.commands.base import Command, at_least
-from daytona_cli.commands.options import DEFAULT_WAIT_TIMEOUT, JsonOption, TargetArgument
-from daytona_cli.commands.sandbox.common import destroyed_error, start_and_wait
+from daytona_cli.commands.options import JsonOption, TargetArgument
+from daytona_cli.commands.sandbox.common import require_started
 from daytona_cli.commands.sandbox.exec_common import (
     CANNOT_START_OR_KILLED,
     ExecOptions,
     exit_status,
-    timed_out,
 )
 from daytona_cli.commands.sandbox.exec_input import check_env, uploaded_stdin, wrapped
 from daytona_cli.commands.sandbox.exec_stream import run_streaming, session_id
 from daytona_cli.context import AppContext
 from daytona_cli.errors import EXEC_OWN_FAILURE, EXEC_TIMEOUT, Category, CliError, usage
 from daytona_cli.params import check_identifier
-from daytona_cli.render.sandbox import describe
 from daytona_cli.types import JSONObject
 
 
@@ -62,7 +61,14 @@ def run_exec(app: AppContext, opts: ExecOptions) -> int:
     if not opts.merged:
         app.client()  # httpx first: importing both at once would delay the first request
         preload()  # the WebSocket library loads while the requests before the stream wait
-    sandbox = _started(app, opts)
+    for value in opts.env.values():  # a session carries them in its command line
+        if len(value) >= MIN_SECRET_LENGTH:
+            app.output.hide(shlex.quote(value))
+            app.output.hide(value)
+    hint = (
+        f"start it with `daytona-cli sandbox start {opts.target}` or pass --start to start it first"
+    )
+    sandbox = require_started(app, opts.target, start=opts.start, start_hint=hint)
     if not opts.merged:
         session = app.client().toolbox.session(sandbox, session_id())
         if session is None:
@@ -101,7 +107,7 @@ def run_one_shot(app: AppContext, sandbox: JSONObject, opts: ExecOptions) -> int
         except CliError as err:
             if err.status != 408:
                 raise
-            app.output.error(timed_out(opts.timeout, "the API discards its output"))
+            app.output.error(timed_out(err, opts.timeout))
             return EXEC_TIMEOUT
     exit_code = int(answer["exitCode"])
     out = app.output
@@ -119,39 +125,38 @@ def _one_shot_body(opts: ExecOptions, legacy: bool) -> JSONObject:
     """``ExecuteRequest``: ``cwd`` and ``envs`` as fields (the legacy route has no ``envs``:
     they go into the command line there)."""
     command = opts.command
-    body: JSONObject = {}
     if opts.env and legacy:
         command = wrapped(command, cwd=None, env=opts.env, stdin=None)
-    elif opts.env:
+    body = execute_body(command, opts.cwd, opts.timeout)
+    if opts.env and not legacy:
         body["envs"] = dict(opts.env)
-    body["command"] = command
-    if opts.cwd is not None:
-        body["cwd"] = opts.cwd
-    if opts.timeout:
-        body["timeout"] = opts.timeout
     return body
 
 
-def _started(app: AppContext, opts: ExecOptions) -> JSONObject:
-    """The sandbox, started first when ``--start`` says so (a paused one resumes, an archived
-    one is restored); a conflict (exit 125) otherwise, and for one the platform destroyed."""
-    client = app.client()
-    sandbox = client.get_sandbox(opts.target)
-    current = sandbox.get("state")
-    if current == "started":
-        return sandbox
-    if current == "destroyed":
-        raise destroyed_error(sandbox)
-    if not opts.start:
-        raise CliError(
-            Category.CONFLICT,
-            f"sandbox {describe(sandbox)} is {current}, not started",
-            hint=(
-                f"start it with `daytona-cli sandbox start {opts.target}` "
-                "or pass --start to start it first"
-            ),
-        )
-    return start_and_wait(app, str(sandbox["id"]), DEFAULT_WAIT_TIMEOUT)
+def execute_body(command: str, cwd: str | None, timeout: int | None) -> JSONObject:
+    """The ``ExecuteRequest`` body (toolbox.yaml): ``{"command", "cwd"?, "timeout"?}``; a
+    timeout of None or 0 sends none (the API's own limit applies)."""
+    body: JSONObject = {"command": command}
+    if cwd is not None:
+        body["cwd"] = cwd
+    if timeout:
+        body["timeout"] = timeout
+    return body
+
+
+def timed_out(err: CliError, timeout: int | None, option: str = "--timeout") -> CliError:
+    """The toolbox's 408 (the command outran ``timeout`` seconds and was killed) in words,
+    keeping the daemon's code and source (NOTES.md, Running commands); ``option`` is how the
+    caller names the timeout."""
+    after = f" after {timeout:g} s" if timeout else ""
+    return CliError(
+        Category.TIMEOUT,
+        f"the command timed out{after} and was killed; the API discards its output",
+        hint=f"raise {option}, or write output to a file in the sandbox and read it after",
+        status=err.status,
+        api_code=err.api_code,
+        source=err.source,
+    )
 
 
 def exec_(
@@ -177,7 +182,12 @@ def exec_(
         ),
     ] = None,
     start_first: Annotated[
-        bool, typer.Option("--start", help="Start the sandbox first if it is stopped.")
+        bool,
+        typer.Option(
+            "--start",
+            help="Start the sandbox first if it is stopped, paused or archived (waiting up to "
+            "180 s, 600 s for a restore).",
+        ),
     ] = False,
     env: Annotated[
         list[str] | None,

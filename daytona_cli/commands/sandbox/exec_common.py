@@ -34,7 +34,7 @@ def exit_status(code: int) -> int:
     return code if 0 <= code <= 255 else EXEC_CANNOT_START
 
 
-def timed_out(timeout: int | None, detail: str) -> CliError:
+def stream_timed_out(timeout: int | None, detail: str) -> CliError:
     """The timeout as an error to report (the caller exits 124)."""
     after = f" after {timeout:g} s" if timeout else ""
     return CliError(

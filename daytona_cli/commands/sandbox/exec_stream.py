@@ -25,7 +25,7 @@ from daytona_cli.commands.sandbox.exec_common import (
     CANNOT_START_OR_KILLED,
     ExecOptions,
     exit_status,
-    timed_out,
+    stream_timed_out,
 )
 from daytona_cli.commands.sandbox.exec_end import EndMarkers
 from daytona_cli.commands.sandbox.exec_input import TypedInput, uploaded_stdin, wrapped
@@ -145,7 +145,7 @@ def run_streaming(app: AppContext, sandbox: JSONObject, session: ToolboxSession,
     except _TimedOut:
         if opts.json_output:
             app.output.json(sink.json(None))
-        app.output.error(timed_out(opts.timeout, "its output so far is above"))
+        app.output.error(stream_timed_out(opts.timeout, "its output so far is above"))
         return EXEC_TIMEOUT
     except KeyboardInterrupt:
         if opts.json_output:

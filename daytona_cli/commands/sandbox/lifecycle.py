@@ -19,21 +19,23 @@ from daytona_cli.commands.options import (
     SelectName,
     SelectOlder,
     SelectState,
+    StartTimeoutOption,
     TimeoutOption,
     YesOption,
     selector,
 )
 from daytona_cli.commands.sandbox.bulk_run import BulkOptions, Verb, run_bulk
-from daytona_cli.commands.sandbox.common import start_and_wait, wait_until, when_settled
+from daytona_cli.commands.sandbox.common import start_and_wait, stop_and_wait
 from daytona_cli.context import AppContext
-from daytona_cli.errors import CliError
-from daytona_cli.states import STOP_GOALS, STOPPED
 from daytona_cli.types import JSONObject
 
 
-def run_start(app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float) -> None:
+def run_start(
+    app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float | None = None
+) -> None:
     """``startSandbox`` on every target (a started one is fine, a paused one resumes, an
-    archived one is restored), then wait for ``started``."""
+    archived one is restored), then wait for ``started``; ``timeout`` None: the default, longer
+    for a restore."""
 
     def start_one(target: Target) -> JSONObject:
         return start_and_wait(app, target.key, timeout, wait=wait)
@@ -42,23 +44,11 @@ def run_start(app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float)
 
 
 def run_stop(app: AppContext, opts: BulkOptions, *, wait: bool, timeout: float) -> None:
-    """``stopSandbox`` on every target (a stopped or archived one is fine), then wait."""
+    """``stopSandbox`` on every target (a stopped or archived one is fine), then wait
+    (:func:`~daytona_cli.commands.sandbox.common.stop_and_wait`)."""
 
     def stop_one(target: Target) -> JSONObject:
-        client = app.client()
-        try:
-            sandbox = when_settled(app, target.key, client.stop_sandbox, timeout)
-        except CliError as err:
-            # "not in a stoppable state": fine if it is already stopped; otherwise say so.
-            if err.status != 400:
-                raise
-            current = client.get_sandbox(target.key)
-            if current.get("state") not in STOPPED:
-                raise
-            return current
-        if wait:
-            sandbox = wait_until(app, sandbox, STOP_GOALS, timeout, "stopped", gone_ok=True)
-        return sandbox
+        return stop_and_wait(app, target.key, timeout, wait=wait)
 
     # Stopping what selectors chose asks first, as deleting does.
     run_bulk(app, Verb("stop", "stopped", confirm=opts.selector.active), opts, stop_one)
@@ -74,7 +64,7 @@ def start(
     idle_for: SelectIdle = None,
     everything: SelectAll = False,
     no_wait: NoWaitOption = False,
-    timeout: TimeoutOption = DEFAULT_WAIT_TIMEOUT,
+    timeout: StartTimeoutOption = None,
     dry_run: DryRunOption = False,
     max_count: MaxOption = None,
     parallel: ParallelOption = DEFAULT_PARALLEL,
@@ -82,7 +72,8 @@ def start(
 ) -> None:
     """Start sandboxes and wait until they have started.
 
-    A sandbox that has already started is fine.
+    A sandbox that has already started is fine; a paused one resumes, an archived one is
+    restored (slower: its filesystem comes back from object storage).
 
     \b
     Examples:

@@ -22,7 +22,7 @@ from daytona_cli.params import check_choice, check_identifier
 from daytona_cli.render.sandbox import describe
 from daytona_cli.types import JSONObject
 
-WAIT_GOALS = ("started", "stopped", "archived", "deleted")
+WAIT_GOALS = ("started", "stopped", "paused", "archived", "deleted")
 
 
 @dataclass
@@ -65,7 +65,7 @@ def wait(
         typer.Option(
             "--for",
             metavar="STATE",
-            help="started, stopped, archived or deleted.",
+            help="started, stopped, paused, archived or deleted.",
             autocompletion=choices(WAIT_GOALS),
         ),
     ],

@@ -1,0 +1,140 @@
+"""``daytona-cli mcp``'s server: the eight tools on the MCP Python SDK's ``MCPServer``, on stdio.
+
+Imported only by ``daytona-cli mcp``: the SDK brings pydantic, starlette and uvicorn (most of a
+second of imports). Each tool's input schema is its signature (every field described), its
+annotations tell a host what it may run without asking, and its output schema is the model in
+its return annotation. Every call ends in a result: the tool's structured content and text, or a
+tool error (``isError``) with the CLI's JSON error (``code``, ``message``, ``status``, ``hint``)
+as structured content and its one-line form as text. Nothing escapes to crash the server, and
+nothing but protocol messages reaches stdout (the SDK owns it; ``commands/mcp.py`` points the
+run's output at stderr).
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, InputRequiredResult, TextContent
+from pydantic import ValidationError
+
+from daytona_cli import __version__
+from daytona_cli.errors import Category, CliError, usage
+from daytona_cli.hints import hint_for
+from daytona_cli.mcp_server.schema import TOOL_NAMES, register_tools
+from daytona_cli.mcp_server.tools import Session, ToolResult, Unfinished
+from daytona_cli.types import JSONObject
+
+INSTRUCTIONS = (
+    "Daytona sandboxes: isolated machines to run code in. List, create, inspect, start, stop "
+    "and delete sandboxes, run shell commands in started ones, and list the snapshots they are "
+    "made from. Sandboxes are named by name or ID. Errors carry a code (not_found, conflict, "
+    "usage, auth, timeout...) and a hint saying what to do next."
+)
+
+
+class DaytonaServer(MCPServer[Any]):
+    """``MCPServer`` whose refusals of a call (arguments that fail the input schema, an unknown
+    tool) are tool errors in the same form as every other failure."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(
+            "daytona-cli",
+            title="Daytona sandboxes (daytona-cli)",
+            instructions=INSTRUCTIONS,
+            version=__version__,
+            log_level="WARNING",
+        )
+        self.session = session
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError as exc:  # the SDK's own step failed (say, an output check)
+            cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+            return failure(self.session, name, internal_error(self.session, cause))
+        except ToolError as exc:
+            return failure(self.session, name, refusal(name, exc))
+
+
+def refusal(name: str, exc: ToolError) -> CliError:
+    """A call the SDK refused before the tool ran, as a usage error naming what was wrong."""
+    cause = exc.__cause__
+    if isinstance(cause, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'arguments'}: {error['msg']}"
+            for error in cause.errors(include_url=False, include_input=False)
+        )
+        return usage(f"invalid input for {name}: {problems}", hint="see the tool's input schema")
+    if name not in TOOL_NAMES:
+        return usage(
+            f"there is no tool named {name!r}", hint="the tools are " + ", ".join(TOOL_NAMES)
+        )
+    return usage(str(exc))
+
+
+def answer(session: Session, name: str, work: Callable[[], ToolResult]) -> CallToolResult:
+    """Run one tool call to its result, whatever happens: a failure is a tool error."""
+    try:
+        result = work()
+    except Unfinished as exc:
+        return failure(session, name, exc.error, exc.made)
+    except CliError as err:
+        return failure(session, name, err)
+    except Exception as exc:  # a bug: reported as the CLI reports one, and the server goes on
+        return failure(session, name, internal_error(session, exc))
+    return CallToolResult(
+        content=[TextContent(type="text", text=result.text)],
+        structured_content=result.structured,
+    )
+
+
+def failure(
+    session: Session, name: str, err: CliError, made: JSONObject | None = None
+) -> CallToolResult:
+    """A tool error: the CLI's JSON error (and what was made before it failed) as structured
+    content, its ``error: message; hint`` line as text, and that line on stderr (the log)."""
+    out = session.app.output
+    # No "run with --debug" advice: an agent cannot restart the server it is talking to.
+    err.hint = hint_for(err, debug=True)
+    body: JSONObject = json.loads(out.redact(json.dumps(err.to_json(), ensure_ascii=False)))
+    line = f"error: {body['error']['message']}"
+    if body["error"]["hint"]:
+        line += f"; {body['error']['hint']}"
+    out.info(f"{name}: {line}")
+    return CallToolResult(
+        content=[TextContent(type="text", text=line)],
+        structured_content={**body, **(made or {})},
+        is_error=True,
+    )
+
+
+def internal_error(session: Session, exc: Exception) -> CliError:
+    """A bug, worded as the CLI words one; its traceback goes to stderr under ``--debug``."""
+    app = session.app
+    if app.debug:
+        import traceback
+
+        app.output.traceback("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return CliError(
+        Category.OTHER,
+        f"internal error: {type(exc).__name__}: {exc}",
+        hint="please report it, with the server's log"
+        if app.debug
+        else "start the server with `daytona-cli --debug mcp` for details, and please report it",
+    )
+
+
+def build_server(session: Session) -> DaytonaServer:
+    """The server with its eight tools, each calling ``tools.py`` through :func:`answer`."""
+    server = DaytonaServer(session)
+    register_tools(server, lambda name, work: answer(session, name, work), session)
+    return server
+
+
+def serve(session: Session) -> None:
+    """Serve MCP on stdin/stdout until the host closes stdin."""
+    build_server(session).run(transport="stdio")

@@ -1,0 +1,381 @@
+"""`daytona-cli mcp`'s eight tools, called through the MCP SDK's client (issue 13).
+
+In-process and on the virtual clock: the server is the real one (`build_server`), the SDK's
+client speaks to it over its in-memory transport, and the fake answers through the transport.
+Each tool is checked for what it sends, what it answers (structured content and text) and how
+it fails (a tool error carrying the CLI's JSON error). `test_mcp_stdio.py` runs the command.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from daytona_cli.mcp_server import tools
+from daytona_cli.states import LISTABLE_STATES
+from tests.conftest import API_KEY, Slow, VirtualClock
+from tests.fake_daytona import DEFAULT_SNAPSHOT, FakeDaytona
+from tests.mcp_helpers import TOOL_NAMES, Agent, error, text
+
+PROXY_EXEC = "/toolbox-proxy/*/process/execute"
+
+
+@pytest.fixture
+def agent(fake: FakeDaytona, isolated: Path, clock: VirtualClock) -> Iterator[Agent]:
+    made = Agent(fake, isolated, clock.as_clock())
+    yield made
+    made.close()
+
+
+def sent(fake: FakeDaytona, method: str, pattern: str) -> list[Any]:
+    return [json.loads(request.content) for request in fake.requests_to(method, pattern)]
+
+
+# == the tools as a host sees them ===============================================================
+
+
+def test_the_eight_tools_have_described_inputs_output_schemas_and_annotations(
+    agent: Agent,
+) -> None:
+    listed = agent.tools()
+    assert set(listed) == TOOL_NAMES
+    for name, tool in listed.items():
+        assert tool.description and tool.title, name
+        assert tool.output_schema is not None, name
+        for field, schema in tool.input_schema["properties"].items():
+            assert schema.get("description"), f"{name}.{field} has no description"
+    hints = {
+        name: (a.read_only_hint, a.destructive_hint, a.idempotent_hint)
+        for name, tool in listed.items()
+        if (a := tool.annotations) is not None
+    }
+    assert hints["list_sandboxes"][0] is hints["get_sandbox"][0] is True
+    assert hints["list_snapshots"][0] is True
+    assert hints["delete_sandbox"][:2] == (False, True)
+    assert hints["start_sandbox"] == hints["stop_sandbox"] == (False, False, True)
+    assert hints["create_sandbox"][:2] == (False, False)
+    assert all(tool.annotations and tool.annotations.open_world_hint for tool in listed.values())
+    states = listed["list_sandboxes"].input_schema["properties"]["states"]
+    assert states["anyOf"][0]["items"]["enum"] == list(LISTABLE_STATES)
+    assert listed["execute_command"].input_schema["required"] == ["sandbox", "command"]
+    create = listed["create_sandbox"].input_schema["properties"]
+    for field in ("snapshot", "cpu", "memory", "disk", "labels", "env", "auto_stop", "timeout"):
+        assert field in create, field
+    exec_output = listed["execute_command"].output_schema
+    assert exec_output is not None
+    assert set(exec_output["properties"]) == {"exitCode", "stdout", "stderr"}
+
+
+# == list_sandboxes and list_snapshots ===========================================================
+
+
+def test_list_sandboxes_sends_the_filters_and_answers_the_api_objects(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    wanted = fake.add_sandbox("web-1", labels={"team": "web"})
+    fake.add_sandbox("web-2", labels={"team": "web"}, state="stopped")
+    fake.add_sandbox("db", labels={"team": "data"})
+    result = agent.call(
+        "list_sandboxes", labels={"team": "web"}, states=["started"], name_prefix="web"
+    )
+    assert not result.is_error, result
+    assert result.structured_content is not None
+    assert result.structured_content["truncated"] is False
+    [listed] = result.structured_content["sandboxes"]
+    assert (listed["id"], listed["labels"], listed["state"]) == (
+        wanted["id"],
+        {"team": "web"},
+        "started",
+    )
+    assert text(result).splitlines()[0] == "1 sandbox:"
+    assert "web-1" in text(result) and wanted["id"] in text(result)
+    [request] = fake.requests_to("GET", "/sandbox")
+    assert request.url.params.get_list("states") == ["started"]
+    assert json.loads(request.url.params["labels"]) == {"team": "web"}
+    assert request.url.params["name"] == "web"
+
+
+def test_a_list_longer_than_the_limit_says_it_was_cut(agent: Agent, fake: FakeDaytona) -> None:
+    for index in range(3):
+        fake.add_sandbox(f"box-{index}")
+    result = agent.call("list_sandboxes", limit=2)
+    assert result.structured_content is not None
+    assert len(result.structured_content["sandboxes"]) == 2
+    assert result.structured_content["truncated"] is True
+    assert "there are more" in text(result).splitlines()[0]
+    empty = agent.call("list_sandboxes", name_prefix="nothing-")
+    assert empty.structured_content == {"sandboxes": [], "truncated": False}
+    assert text(empty) == "No sandboxes found."
+
+
+def test_list_snapshots_answers_every_snapshot_matching_the_name(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    fake.add_snapshot("python-3.12")
+    result = agent.call("list_snapshots", name="python")
+    assert result.structured_content is not None
+    assert [s["name"] for s in result.structured_content["snapshots"]] == ["python-3.12"]
+    assert text(result).startswith("1 snapshot:\nNAME")
+    everything = agent.call("list_snapshots")
+    assert everything.structured_content is not None
+    names = {s["name"] for s in everything.structured_content["snapshots"]}
+    assert names == {"python-3.12", DEFAULT_SNAPSHOT}
+
+
+# == create, get, delete =========================================================================
+
+
+def test_create_sandbox_sends_what_sandbox_create_sends_and_waits_until_started(
+    agent: Agent, fake: FakeDaytona, clock: VirtualClock
+) -> None:
+    result = agent.call(
+        "create_sandbox", name="agent-box", labels={"team": "ai"}, env={"DEBUG": "1"}, auto_stop=0
+    )
+    assert not result.is_error, result
+    sandbox = result.structured_content
+    assert sandbox is not None
+    assert (sandbox["name"], sandbox["state"]) == ("agent-box", "started")
+    assert text(result).startswith(f"Sandbox agent-box ({sandbox['id']}) created and started.\n")
+    [body] = sent(fake, "POST", "/sandbox")
+    assert body["name"] == "agent-box" and body["env"] == {"DEBUG": "1"}
+    assert body["autoStopInterval"] == 0
+    assert body["labels"]["team"] == "ai"
+    assert "daytona-cli/request-id" in body["labels"]  # the CLI's create-once label
+    assert clock.sleeps, "it polled until started"
+
+
+def test_create_refuses_what_the_cli_refuses_before_any_request(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    both = error(agent.call("create_sandbox", snapshot=DEFAULT_SNAPSHOT, image="python:3.12"))
+    assert both["code"] == "usage"
+    assert "exclusive" in both["message"]
+    resources = error(agent.call("create_sandbox", cpu=2))
+    assert resources["code"] == "usage"
+    assert "a snapshot fixes the resources" in resources["message"]
+    label = error(agent.call("create_sandbox", labels={"a=b": "c"}))
+    assert label["code"] == "usage"
+    assert fake.requests == []
+
+
+def test_a_create_whose_wait_runs_out_still_hands_back_the_sandbox(
+    make_slow: Callable[[float], Slow], isolated: Path
+) -> None:
+    slow = make_slow(30.0)
+    agent = Agent(slow.fake, isolated, slow.clock.as_clock())
+    result = agent.call("create_sandbox", name="sluggish", timeout=5)
+    body = error(result)
+    assert body["code"] == "timeout"
+    assert "still creating after 5 s; was waiting for started" in body["message"]
+    assert result.structured_content is not None
+    made = result.structured_content["sandbox"]
+    assert made["name"] == "sluggish"
+    assert slow.fake.sandbox("sluggish") is not None
+    agent.close()
+
+
+def test_get_sandbox_answers_the_api_object_and_the_get_view(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    demo = fake.add_sandbox("demo", labels={"team": "web"}, env={"TOKEN": "s3cret"})
+    result = agent.call("get_sandbox", sandbox="demo")
+    assert result.structured_content is not None
+    assert {k: result.structured_content[k] for k in ("id", "name", "labels", "env")} == {
+        k: demo[k] for k in ("id", "name", "labels", "env")
+    }
+    lines = text(result).splitlines()
+    assert lines[0] == f"Sandbox demo ({demo['id']}) is started."
+    assert "Labels: team=web" in lines
+    assert "Env: TOKEN (values hidden)" in lines
+    assert "s3cret" not in text(result)
+
+
+def test_a_missing_sandbox_is_not_found_with_the_clis_hint(agent: Agent) -> None:
+    body = error(agent.call("get_sandbox", sandbox="ghost"))
+    assert (body["code"], body["status"]) == ("not_found", 404)
+    assert body["hint"] == "list sandboxes with `daytona-cli sandbox list`"
+    assert "get_sandbox: error: " in agent.stderr.getvalue()
+    assert agent.stdout.getvalue() == ""
+
+
+def test_delete_sandbox_starts_the_deletion_and_is_safe_to_repeat_by_id(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    demo = fake.add_sandbox("demo")
+    first = agent.call("delete_sandbox", sandbox="demo")
+    assert text(first) == f"Deletion of sandbox demo ({demo['id']}) started."
+    assert first.structured_content is not None
+    assert first.structured_content["id"] == demo["id"]
+    again = agent.call("delete_sandbox", sandbox=demo["id"])
+    assert not again.is_error, again
+    assert text(again) == f"Sandbox demo ({demo['id']}) is already being deleted."
+    by_name = error(agent.call("delete_sandbox", sandbox="demo"))
+    assert by_name["code"] == "not_found"
+
+
+def test_delete_with_wait_returns_once_the_sandbox_is_gone(agent: Agent, fake: FakeDaytona) -> None:
+    demo = fake.add_sandbox("demo")
+    result = agent.call("delete_sandbox", sandbox="demo", wait=True)
+    assert text(result) == f"Sandbox demo ({demo['id']}) deleted."
+    assert fake.sandbox(demo["id"]) is None or fake.sandbox(demo["id"])["state"] == "destroyed"
+
+
+# == start and stop ==============================================================================
+
+
+def test_stop_and_start_wait_for_their_state_and_are_safe_to_repeat(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    demo = fake.add_sandbox("demo")
+    stopped = agent.call("stop_sandbox", sandbox="demo")
+    assert text(stopped) == f"Sandbox demo ({demo['id']}) is stopped."
+    assert stopped.structured_content is not None
+    assert stopped.structured_content["state"] == "stopped"
+    assert not agent.call("stop_sandbox", sandbox="demo").is_error
+    started = agent.call("start_sandbox", sandbox="demo")
+    assert text(started) == f"Sandbox demo ({demo['id']}) is started."
+    assert not agent.call("start_sandbox", sandbox="demo").is_error
+    assert fake.sandbox("demo")["state"] == "started"
+
+
+def test_starting_a_sandbox_in_error_fails_as_a_conflict(agent: Agent, fake: FakeDaytona) -> None:
+    fake.add_sandbox("broken", state="error")
+    body = error(agent.call("start_sandbox", sandbox="broken"))
+    assert body["code"] == "conflict"
+
+
+# == execute_command =============================================================================
+
+
+def test_execute_command_answers_the_exit_code_and_output(agent: Agent, fake: FakeDaytona) -> None:
+    fake.add_sandbox("demo")
+    result = agent.call(
+        "execute_command", sandbox="demo", command="echo out; echo err >&2; exit 3", timeout=30
+    )
+    assert not result.is_error, result
+    # Today's one-shot route merges the two streams (execute.run_command).
+    assert result.structured_content == {"exitCode": 3, "stdout": "out\nerr\n", "stderr": ""}
+    assert text(result) == "exit code 3\n--- stdout ---\nout\nerr"
+    assert sent(fake, "POST", PROXY_EXEC) == [
+        {"command": "echo out; echo err >&2; exit 3", "timeout": 30}
+    ]
+
+
+def test_a_stopped_sandbox_is_an_error_saying_to_start_it_unless_start_is_true(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    fake.add_sandbox("demo", state="stopped")
+    body = error(agent.call("execute_command", sandbox="demo", command="echo hi"))
+    assert body["code"] == "conflict"
+    assert "is stopped, not started" in body["message"]
+    assert body["hint"] == tools.NOT_STARTED_HINT
+    assert sent(fake, "POST", PROXY_EXEC) == []
+    result = agent.call("execute_command", sandbox="demo", command="echo hi", start=True)
+    assert result.structured_content == {"exitCode": 0, "stdout": "hi\n", "stderr": ""}
+    assert fake.sandbox("demo")["state"] == "started"
+
+
+def test_exit_code_minus_one_is_explained_in_the_text(agent: Agent, fake: FakeDaytona) -> None:
+    fake.add_sandbox("demo")
+    result = agent.call("execute_command", sandbox="demo", command="ls", cwd="/no/such/dir")
+    assert not result.is_error
+    assert result.structured_content is not None
+    assert result.structured_content["exitCode"] == -1
+    first = text(result).splitlines()[0]
+    assert first.startswith("exit code -1; the sandbox reported exit code -1: the command")
+    assert "killed by a signal" in first
+    assert sent(fake, "POST", PROXY_EXEC)[0]["cwd"] == "/no/such/dir"
+
+
+def test_a_command_that_times_out_is_a_timeout_error_with_the_daemons_code(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    fake.add_sandbox("demo")
+    fake.inject("POST", PROXY_EXEC, status=408)
+    body = error(agent.call("execute_command", sandbox="demo", command="sleep 60", timeout=5))
+    assert (body["code"], body["status"]) == ("timeout", 408)
+    assert body["message"] == (
+        "the command timed out after 5 s and was killed; the API discards its output"
+    )
+    assert body["hint"].startswith("raise timeout, or write output to a file")
+    assert body["apiCode"]  # the daemon's own code is kept, as under the CLI's --json
+
+
+# == failures: bad input, no key, bugs ===========================================================
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "found"),
+    [
+        ("list_sandboxes", {"limit": 0}, "limit: Input should be greater than or equal to 1"),
+        ("execute_command", {"sandbox": "demo"}, "command: Field required"),
+        ("get_sandbox", {"sandbox": 42}, "sandbox: Input should be a valid string"),
+        ("list_sandboxes", {"states": ["bogus"]}, "unknown state 'bogus'"),
+        ("nope", {}, "there is no tool named 'nope'"),
+    ],
+)
+def test_bad_input_is_a_usage_error_before_any_request(
+    agent: Agent, fake: FakeDaytona, name: str, arguments: dict[str, Any], found: str
+) -> None:
+    body = error(agent.call(name, **arguments))
+    assert body["code"] == "usage"
+    assert found in body["message"]
+    assert body["hint"]
+    assert fake.requests == []
+
+
+def test_without_a_key_the_tools_are_listed_and_every_call_says_what_to_set(
+    fake: FakeDaytona, isolated: Path, clock: VirtualClock
+) -> None:
+    agent = Agent(fake, isolated, clock.as_clock(), env={"DAYTONA_API_KEY": ""})
+    assert set(agent.tools()) == TOOL_NAMES
+    for _ in range(2):
+        body = error(agent.call("list_sandboxes"))
+        assert body["code"] == "auth"
+        assert body["message"] == "no API key: DAYTONA_API_KEY is not set"
+        assert "export DAYTONA_API_KEY" in body["hint"]
+    assert fake.requests == []
+    agent.close()
+
+
+def test_a_bug_in_a_tool_is_an_internal_error_and_the_server_goes_on(
+    agent: Agent, fake: FakeDaytona, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(tools, "get_sandbox", broken)
+    body = error(agent.call("get_sandbox", sandbox="demo"))
+    assert (body["code"], body["message"]) == ("error", "internal error: RuntimeError: boom")
+    assert "please report it" in body["hint"]
+    assert not agent.call("list_sandboxes").is_error
+
+
+def test_a_result_that_breaks_its_output_schema_is_an_internal_error_too(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tools, "get_sandbox", lambda *_a: tools.ToolResult({"name": "x"}, "x"))
+    body = error(agent.call("get_sandbox", sandbox="demo"))
+    assert body["code"] == "error"
+    assert body["message"].startswith("internal error: ValidationError: ")
+
+
+def test_the_key_never_appears_in_a_result_or_the_log(agent: Agent, fake: FakeDaytona) -> None:
+    answer = {
+        "statusCode": 400,
+        "error": "Bad Request",
+        "message": f"bad token {API_KEY}",
+        "path": "/api/sandbox/demo",
+        "timestamp": "2024-10-01T12:00:00.000Z",
+    }
+    fake.inject("GET", "/sandbox/*", status=400, json=answer)
+    result = agent.call("get_sandbox", sandbox="demo")
+    body = error(result)
+    assert "bad token ***" in body["message"]
+    assert API_KEY not in text(result) + json.dumps(result.structured_content)
+    assert API_KEY not in agent.stderr.getvalue()
+    assert agent.stdout.getvalue() == ""
