@@ -1,43 +1,57 @@
-"""Ctrl-C while the CLI tidies up: a second one ends the process at once."""
+"""Ctrl-C and SIGTERM while a command runs remotely: the first one lets the run tidy up (kill
+the remote command), a second one ends the process at once."""
 
 from __future__ import annotations
 
 import os
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 INTERRUPTED = 130
+TERMINATED = 143
+SIGNALS = ((signal.SIGINT, INTERRUPTED), (signal.SIGTERM, TERMINATED))
 
 
 def exit_on_next_interrupt() -> None:
-    """From now on SIGINT ends the process with exit code 130, without cleaning up; only the
-    main thread can set a signal handler, elsewhere this does nothing."""
+    """From now on SIGINT ends the process with exit code 130, and SIGTERM with 143, without
+    cleaning up; only the main thread can set a signal handler, elsewhere this does nothing."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(INTERRUPTED))
+        for number, _code in SIGNALS:
+            signal.signal(number, _exit_at_once)
+
+
+def _exit_at_once(signum: int, _frame: object) -> None:
+    os._exit(TERMINATED if signum == signal.SIGTERM else INTERRUPTED)
 
 
 class FirstInterrupt:
-    """While active, the first Ctrl-C raises KeyboardInterrupt (so the run can tidy up, say
-    by killing a remote command) and arms :func:`exit_on_next_interrupt` for the next one
-    before anything else runs. Outside the main thread it does nothing."""
+    """While active, the first Ctrl-C or SIGTERM raises KeyboardInterrupt (so the run can tidy
+    up, say by killing a remote command) and arms :func:`exit_on_next_interrupt` before
+    anything else runs; ``on_terminate`` is called first for SIGTERM. Outside the main thread
+    it does nothing."""
 
-    def __init__(self) -> None:
-        self._previous: Any = None
-        self._installed = False
+    def __init__(self, on_terminate: Callable[[], None] | None = None) -> None:
+        self.on_terminate = on_terminate
+        self._previous: dict[int, Any] = {}
         self.triggered = False
 
     def __enter__(self) -> FirstInterrupt:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._first)
-            self._installed = True
+            for number, _code in SIGNALS:
+                self._previous[number] = signal.signal(number, self._first)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._installed and not self.triggered:
-            signal.signal(signal.SIGINT, self._previous or signal.default_int_handler)
+        if self.triggered:
+            return
+        for number, previous in self._previous.items():
+            signal.signal(number, previous if previous is not None else signal.SIG_DFL)
 
-    def _first(self, _signum: int, _frame: object) -> None:
+    def _first(self, signum: int, _frame: object) -> None:
         self.triggered = True
+        if signum == signal.SIGTERM and self.on_terminate is not None:
+            self.on_terminate()
         exit_on_next_interrupt()
         raise KeyboardInterrupt

@@ -356,8 +356,13 @@ def test_a_timeout_kills_the_command_keeps_what_it_printed_and_exits_124(
     )
 
 
-def test_ctrl_c_kills_the_remote_command_says_so_and_exits_130(
-    fake: FakeDaytona, served: str, box: dict[str, Any]
+@pytest.mark.parametrize(
+    ("sent", "code", "word"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_ctrl_c_or_sigterm_kills_the_remote_command_says_so_and_exits_130_or_143(
+    fake: FakeDaytona, served: str, box: dict[str, Any], sent: int, code: int, word: str
 ) -> None:
     pid = fake.host_path("box", "pid")
     line = "sleep 30 & echo $! > pid; echo started; wait"
@@ -370,10 +375,10 @@ def test_ctrl_c_kills_the_remote_command_says_so_and_exits_130(
     ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         assert proc.stdout.readline() == b"started\n"
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(30) == 130
+        proc.send_signal(sent)
+        assert proc.wait(30) == code
         message = proc.stderr.read().decode().strip()
-    assert message == "error: interrupted; the remote command was killed"
+    assert message == f"error: {word}; the remote command was killed"
     assert fake.sessions_of("box") == []
     assert len(fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*")) == 1
     # Killed, not just abandoned: the session's shell and its children are gone.

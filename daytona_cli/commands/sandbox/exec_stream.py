@@ -127,7 +127,7 @@ def run_streaming(app: AppContext, sandbox: JSONObject, session: ToolboxSession,
     sink = Sink(app.runtime.streams, keep=opts.json_output)
     started = threading.Event()
     try:
-        with FirstInterrupt():
+        with FirstInterrupt(on_terminate=lambda: setattr(app, "terminated", True)):
             try:
                 session.create()
             except CliError as err:
@@ -151,7 +151,8 @@ def run_streaming(app: AppContext, sandbox: JSONObject, session: ToolboxSession,
         if opts.json_output:
             app.output.json(sink.json(None))
         killed = "; the remote command was killed" if started.is_set() else ""
-        raise CliError(Category.INTERRUPTED, f"interrupted{killed}") from None
+        word = "terminated" if app.terminated else "interrupted"
+        raise CliError(Category.INTERRUPTED, f"{word}{killed}") from None
     if opts.json_output:
         app.output.json(sink.json(code))
     elif code == -1:
