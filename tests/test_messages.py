@@ -312,3 +312,33 @@ def test_sort_defaults_to_the_natural_order_of_its_field(
     assert sent_order(fake) == [expected]
     if argv == ["--sort", "name"]:
         assert result.stdout == "alpha\nbeta\ngamma\n"
+
+
+PAGE = b"<html><body><h1>Error response</h1></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("command", "method", "path"),
+    [
+        (["sandbox", "create", "--name", "x"], "POST", "/sandbox"),
+        (["sandbox", "delete", "x", "--yes"], "DELETE", "/sandbox/x"),
+    ],
+    ids=["create", "delete"],
+)
+def test_a_plain_web_server_answering_501_to_a_change_says_to_check_the_url(
+    cli: Cli, fake: FakeDaytona, command: list[str], method: str, path: str
+) -> None:
+    fake.inject_raw(method, path, body=PAGE, status=501, content_type="text/html", times=3)
+    result = cli(*command)
+    assert (result.exit_code, result.stdout) == (1, "")
+    (line,) = result.stderr.splitlines()
+    assert "DAYTONA_API_URL" in line
+    assert "status.daytona.io" not in line and "Daytona API failed" not in line
+
+
+def test_a_gateways_error_page_says_check_the_url_or_try_again(cli: Cli, fake: FakeDaytona) -> None:
+    fake.inject_raw("GET", "/sandbox", body=PAGE, status=502, content_type="text/html", times=3)
+    result = cli("sandbox", "list")
+    assert (result.exit_code, result.stdout) == (1, "")
+    (line,) = result.stderr.splitlines()
+    assert "a web page, not the Daytona API's JSON" in line and "DAYTONA_API_URL" in line
