@@ -6,7 +6,7 @@ _daytona_cli_completion() {
                    _DAYTONA_CLI_COMPLETE=complete_bash $1 ) )
     # File names only after an option that takes a file; elsewhere nothing is nothing.
     local previous="${COMP_WORDS[COMP_CWORD-1]}"
-    if [ ${#COMPREPLY[@]} -eq 0 ] && { [ "$previous" = "--env-file" ]; }; then
+    if [ ${#COMPREPLY[@]} -eq 0 ] && { [ "$previous" = "--env-file" ] || [ "$previous" = "--dockerfile" ]; }; then
         compopt -o default
     fi
     return 0

@@ -157,6 +157,10 @@ def _exit_code(state: AppContext, exc: BaseException) -> int:
         return 0
     if not isinstance(exc, Exception):
         raise exc  # SystemExit and friends are not ours to map
+    if isinstance(exc, OSError) and exc.strerror:  # a full disk, say: the OS's reason, not a bug
+        where = f": {exc.filename}" if exc.filename else ""
+        out.error(CliError(Category.OTHER, f"{exc.strerror}{where}"))
+        return state.own_failure_exit or 1
     if state.debug:
         import traceback  # only here: it costs start-up time on every command
 

@@ -47,7 +47,7 @@ def script(shell: str) -> str:
     return text + "\n" + (_ZSH_FIRST_TAB if shell == "zsh" else "")
 
 
-FILE_OPTIONS = ("--env-file",)
+FILE_OPTIONS = ("--env-file", "--dockerfile")
 """Options whose value is a file: the only place a completion falls back to file names."""
 
 

@@ -49,7 +49,28 @@ def _names(ctx: typer.Context, kind: str, incomplete: str) -> Candidates:
         items = _fetch_cached(ctx, kind, incomplete)
     except Exception:  # no key, no network, a malformed answer, an unwritable cache...
         return []
-    return sorted(item for item in items if item[0].startswith(incomplete))
+    found = sorted(
+        item for item in items if item[0].startswith(incomplete) and item[0].isprintable()
+    )
+    if _shell(ctx) != "bash":
+        return found  # zsh and fish quote what they insert
+    # bash inserts a candidate as it is: a name with a space, `$(...)` or a quote must come
+    # escaped, or the command line it lands on splits it, or runs it.
+    return [(bash_escape(name), text) for name, text in found]
+
+
+_BASH_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-")
+
+
+def bash_escape(word: str) -> str:
+    """``word`` for a bash command line, each special character behind a backslash (``my\\ box``);
+    unlike quoting, it keeps a typed prefix a prefix, so bash can complete from it."""
+    return "".join(char if char in _BASH_PLAIN else "\\" + char for char in word)
+
+
+def _shell(ctx: typer.Context) -> str:
+    environ = getattr(getattr(ctx.obj, "runtime", None), "environ", os.environ)
+    return str(environ.get("_DAYTONA_CLI_COMPLETE", "")).removeprefix("complete_")
 
 
 def _fetch_cached(ctx: typer.Context, kind: str, prefix: str) -> Candidates:

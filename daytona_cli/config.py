@@ -6,7 +6,7 @@ Nothing here runs at import time; :func:`load_settings` is called once a command
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
@@ -29,8 +29,6 @@ class Settings:
     organization_id: str | None
     target: str | None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    file_warning: str | None = None
-    """Lines of the .env file that could not be read (they were skipped)."""
 
 
 def _read_env_file(path: Path, shown: str) -> tuple[dict[str, str], str | None]:
@@ -85,7 +83,7 @@ def _env_file_values(cwd: Path, env_file: Path | None) -> tuple[dict[str, str], 
                 f"--env-file {env_file} is a directory, not a file",
                 hint="name the file itself, e.g. --env-file ./ci.env",
             )
-        if not env_file.is_file():
+        if not env_file.exists():  # a pipe (--env-file <(...)) or /dev/null is fine
             raise usage(
                 f"env file not found: {env_file}",
                 hint="check the path given to --env-file",
@@ -100,9 +98,15 @@ def load_settings(
     environ: Mapping[str, str],
     cwd: Path,
     env_file: Path | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Settings:
-    """Resolve settings: real environment > env file (--env-file, else ./.env only, no walking up)."""
+    """Resolve settings: real environment > env file (--env-file, else ./.env only, no walking up).
+
+    ``warn`` hears about lines of the file that could not be read, as soon as it is read.
+    """
     file_values, file_warning = _env_file_values(cwd, env_file)
+    if file_warning and warn is not None:
+        warn(file_warning)  # now, before an error the skipped line may explain
 
     def pick(name: str) -> tuple[str | None, bool]:
         """A value and whether it came from the file; blank counts as unset."""
@@ -154,7 +158,6 @@ def load_settings(
         organization_id=organization_id,
         target=target,
         max_attempts=max_attempts,
-        file_warning=file_warning,
     )
 
 

@@ -94,10 +94,10 @@ class AppContext:
         if self._settings is None:
             from daytona_cli.config import load_settings
 
-            self._settings = load_settings(self.runtime.environ, self.runtime.cwd, self.env_file)
+            self._settings = load_settings(
+                self.runtime.environ, self.runtime.cwd, self.env_file, warn=self.output.warn
+            )
             self.output.secret = self._settings.api_key
-            if self._settings.file_warning:
-                self.output.warn(self._settings.file_warning)
         return self._settings
 
     def client(self) -> DaytonaClient:

@@ -35,6 +35,7 @@ class Reason(str, Enum):
     PROXY = "proxy"  # no connection through the proxy the environment names
     DEADLINE = "deadline"  # no complete answer within the call's deadline
     REDIRECT = "redirect"  # a 3xx, never followed with the key attached
+    WEB_PAGE = "web_page"  # an error answered with a web page (a gateway's, or not the API's)
     NOT_JSON = "not_json"  # a 2xx that is not JSON (a web page: the wrong DAYTONA_API_URL)
     NOT_DAYTONA = "not_daytona"  # a 404 that is not the API's: a page, or no such route
     MALFORMED = "malformed"  # JSON of the wrong shape

@@ -20,6 +20,8 @@ _BY_REASON = {
     "https://app.daytona.io/api",
     Reason.MALFORMED: "check DAYTONA_API_URL points at the Daytona API; the API may have changed",
     Reason.UNSAFE_PROXY: "only https (or loopback http) proxy URLs are used",
+    Reason.WEB_PAGE: "the answer was a web page, not the Daytona API's JSON: check "
+    "DAYTONA_API_URL, and if it is right try again (https://status.daytona.io)",
     Reason.EXEC_UNKNOWN: "check its effects before running it again",
 }
 

@@ -77,8 +77,18 @@ class Output:
         # Indented for a person; compact in a pipe, where json's C encoder is about 3x faster.
         return 2 if self.streams.stdout_tty else None
 
+    def _dumps(self, value: Any) -> str:
+        """Indented on a terminal; compact in a pipe (no spaces after ``,`` and ``:``)."""
+        if self._indent:
+            return json.dumps(value, indent=self._indent, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
     def json(self, value: Any) -> None:
-        self.write(json.dumps(value, indent=self._indent, ensure_ascii=False) + "\n")
+        """One JSON value; an array in the same form as a streamed list (one element a line)."""
+        if isinstance(value, list):
+            self.json_stream([value])
+            return
+        self.write(self._dumps(value) + "\n")
 
     def json_stream(self, pages: Iterable[Sequence[Any]]) -> int:
         """Write a JSON array page by page, so a long list is never held whole in memory.
@@ -94,7 +104,7 @@ class Output:
                 stdout.write("[")
                 opened = True
             for item in page:
-                text = json.dumps(item, indent=self._indent, ensure_ascii=False)
+                text = self._dumps(item)
                 text = text.replace("\n", "\n  ") if self._indent else text
                 stdout.write(("," if count else "") + "\n  " + text)
                 count += 1

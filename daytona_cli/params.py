@@ -123,7 +123,12 @@ def parse_duration(value: str, option: str) -> float:
     part = r"(\d+(?:\.\d+)?)([smhdw])"
     if re.fullmatch(f"(?:{part})+", text):
         seconds = sum(float(n) * _DURATION_UNITS[unit] for n, unit in re.findall(part, text))
-        if 0 < seconds <= MAX_DURATION_SECONDS:
+        if seconds == 0:
+            raise usage(
+                f"{option} must be more than zero; got {value!r}",
+                hint="leave the option out to select regardless of age",
+            )
+        if seconds <= MAX_DURATION_SECONDS:
             return seconds
     raise usage(
         f"{option} expects a duration like 90m, 2h, 7d or 1h30m; got {value!r}",

@@ -296,3 +296,20 @@ def test_a_server_error_is_not_retried_and_a_corrupt_cache_is_ignored(
     assert len(fake.requests_to("GET", "/sandbox")) == 1
     fake.add_sandbox("alpha")
     assert complete(cli, "daytona-cli sandbox get ", tmp_path).stdout.split() == ["alpha"]
+
+
+def test_bash_gets_names_escaped_so_a_name_can_neither_split_nor_run(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.add_sandbox("my box")
+    fake.add_sandbox("q$(touch /tmp/pwned)")
+    result = complete(cli, "daytona-cli sandbox get ")
+    assert result.exit_code == 0, result
+    assert sorted(result.stdout.splitlines()) == ["my\\ box", "q\\$\\(touch\\ /tmp/pwned\\)"]
+    zsh = cli(
+        env={
+            completion.COMPLETE_VAR: "complete_zsh",
+            "_TYPER_COMPLETE_ARGS": "daytona-cli sandbox get my",
+        }
+    )
+    assert "my box" in zsh.stdout  # zsh quotes what it inserts itself

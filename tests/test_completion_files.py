@@ -35,8 +35,9 @@ def typed(cli: Cli, shell: str, line: str, **extra: str) -> tuple[int, str, str]
 def test_zsh_gets_no_file_names_for_a_sandbox_name(cli: Cli) -> None:
     assert typed(cli, "zsh", "daytona-cli sandbox get ") == (0, "", "")
     assert typed(cli, "zsh", "daytona-cli sandbox delete de") == (0, "", "")
-    code, answer, _ = typed(cli, "zsh", "daytona-cli --env-file ")
-    assert (code, answer.strip()) == (0, "_files")
+    for option in ("daytona-cli --env-file ", "daytona-cli sandbox create --dockerfile "):
+        code, answer, _ = typed(cli, "zsh", option)
+        assert (code, answer.strip()) == (0, "_files"), option
 
 
 def test_fish_gets_no_file_names_for_a_sandbox_name(cli: Cli) -> None:
@@ -51,6 +52,7 @@ def test_the_bash_script_offers_files_only_after_an_option_that_takes_one() -> N
     assert "complete -F _daytona_cli_completion daytona-cli" in text
     assert "-o default -F" not in text
     assert '[ "$previous" = "--env-file" ]' in text and "compopt -o default" in text
+    assert '[ "$previous" = "--dockerfile" ]' in text
 
 
 BASH = shutil.which("bash")

@@ -536,3 +536,22 @@ def test_a_key_left_empty_in_the_env_file_is_named_as_empty(
     result = cli("sandbox", "list", env=NO_KEY)
     assert result.exit_code == 4
     assert "DAYTONA_API_KEY has no value in the env file" in one_line_error(result)
+
+
+def test_an_unreadable_first_line_is_warned_about_before_the_error_it_causes(
+    cli: Cli, fake: FakeDaytona, isolated: Path
+) -> None:
+    (isolated / ".env").write_text('DAYTONA_API_KEY="unterminated\n')
+    result = cli("sandbox", "list", env=NO_KEY)
+    assert result.exit_code == 4
+    warning, error = result.stderr.splitlines()
+    assert warning == "warning: .env, line 1: not KEY=VALUE, ignored"
+    assert error.startswith("error: no API key")
+
+
+@pytest.mark.parametrize("path", ["/dev/null"])
+def test_an_env_file_that_is_not_a_regular_file_is_read_all_the_same(
+    cli: Cli, fake: FakeDaytona, path: str
+) -> None:
+    result = cli("--env-file", path, "sandbox", "list")
+    assert (result.exit_code, result.stderr) == (0, "No sandboxes found.\n")

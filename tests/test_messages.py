@@ -312,3 +312,85 @@ def test_sort_defaults_to_the_natural_order_of_its_field(
     assert sent_order(fake) == [expected]
     if argv == ["--sort", "name"]:
         assert result.stdout == "alpha\nbeta\ngamma\n"
+
+
+PAGE = b"<html><body><h1>Error response</h1></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("command", "method", "path"),
+    [
+        (["sandbox", "create", "--name", "x"], "POST", "/sandbox"),
+        (["sandbox", "delete", "x", "--yes"], "DELETE", "/sandbox/x"),
+    ],
+    ids=["create", "delete"],
+)
+def test_a_plain_web_server_answering_501_to_a_change_says_to_check_the_url(
+    cli: Cli, fake: FakeDaytona, command: list[str], method: str, path: str
+) -> None:
+    fake.inject_raw(method, path, body=PAGE, status=501, content_type="text/html", times=3)
+    result = cli(*command)
+    assert (result.exit_code, result.stdout) == (1, "")
+    (line,) = result.stderr.splitlines()
+    assert "DAYTONA_API_URL" in line
+    assert "status.daytona.io" not in line and "Daytona API failed" not in line
+
+
+def test_a_gateways_error_page_says_check_the_url_or_try_again(cli: Cli, fake: FakeDaytona) -> None:
+    fake.inject_raw("GET", "/sandbox", body=PAGE, status=502, content_type="text/html", times=3)
+    result = cli("sandbox", "list")
+    assert (result.exit_code, result.stdout) == (1, "")
+    (line,) = result.stderr.splitlines()
+    assert "a web page, not the Daytona API's JSON" in line and "DAYTONA_API_URL" in line
+
+
+# -- found by a new user ------------------------------------------------------------------------
+
+
+def test_waiting_for_a_sandbox_named_twice_waits_and_reports_it_once(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.add_sandbox("a")
+    result = cli("sandbox", "wait", "a", "a", "--for", "started", "--json")
+    assert result.exit_code == 0, result
+    assert [item["name"] for item in result.json()] == ["a"]
+
+
+def test_a_wait_that_times_out_on_a_settled_sandbox_does_not_say_it_carries_on(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.add_sandbox("idle", state="stopped")
+    result = cli("sandbox", "wait", "idle", "--for", "started", "--timeout", "2")
+    assert result.exit_code == 124
+    assert "still stopped after 2 s; was waiting for started" in result.stderr
+    assert "background" not in result.stderr
+
+
+def test_a_dry_run_not_found_error_has_a_hint(cli: Cli, fake: FakeDaytona) -> None:
+    fake.add_sandbox("real")
+    result = cli("sandbox", "delete", "real", "nope", "--dry-run", "--json")
+    assert result.exit_code == 3
+    error = json.loads(result.stderr.splitlines()[-1])["error"]
+    assert (error["status"], error["hint"]) == (
+        404,
+        "list sandboxes with `daytona-cli sandbox list`",
+    )
+
+
+def test_start_accepts_yes_like_stop_and_delete(cli: Cli, fake: FakeDaytona) -> None:
+    fake.add_sandbox("s", state="stopped")
+    result = cli("sandbox", "start", "s", "--yes")
+    assert result.exit_code == 0, result
+
+
+def test_an_output_the_disk_cannot_take_is_the_oss_reason_not_an_internal_error(
+    cli: Cli, fake: FakeDaytona, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    def full(self: object, text: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("daytona_cli.output.Output.write", full)
+    result = cli("--version")
+    assert (result.exit_code, result.stderr) == (1, "error: No space left on device\n")

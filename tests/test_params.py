@@ -87,3 +87,14 @@ def test_a_key_given_twice_with_two_values_is_a_usage_error() -> None:
         assert err.message == "--label team is given twice, as 'a' and as 'b'"
     else:
         raise AssertionError("no usage error")
+
+
+def test_a_zero_duration_says_it_must_be_more_than_zero() -> None:
+    from daytona_cli.params import parse_duration
+
+    try:
+        parse_duration("0m", "--older-than")
+    except CliError as err:
+        assert err.message == "--older-than must be more than zero; got '0m'"
+    else:
+        raise AssertionError("no usage error")

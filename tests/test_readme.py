@@ -53,10 +53,11 @@ def test_there_are_listing_examples_to_run() -> None:
 
 
 def test_piped_times_are_iso_utc_as_the_readme_shows(cli: Cli, fake: FakeDaytona) -> None:
-    says("times in ISO-8601 UTC (`2024-10-01T12:00:00Z`)")
+    says("times in ISO-8601 UTC (`2024-10-01T12:00:00Z`, with milliseconds when the API gives them")
     fake.add_sandbox("web", lastActivityAt="2024-10-01T14:00:00.000+02:00")
-    result = cli("sandbox", "list", "--fields", "name,lastActivityAt")
-    assert result.stdout == "web\t2024-10-01T12:00:00Z\n"
+    fake.add_sandbox("app", lastActivityAt="2024-10-01T14:00:00.250+02:00")
+    result = cli("sandbox", "list", "--fields", "name,lastActivityAt", "--sort", "name")
+    assert result.stdout == "app\t2024-10-01T12:00:00.250Z\nweb\t2024-10-01T12:00:00Z\n"
 
 
 def test_json_is_indented_on_a_terminal_and_compact_in_a_pipe(cli: Cli, fake: FakeDaytona) -> None:
@@ -67,9 +68,7 @@ def test_json_is_indented_on_a_terminal_and_compact_in_a_pipe(cli: Cli, fake: Fa
     assert (piped[0], piped[-1]) == ("[", "]")
     for line in piped[1:-1]:
         element = line.strip().rstrip(",")
-        assert element == json.dumps(
-            json.loads(element), ensure_ascii=False, separators=(", ", ": ")
-        )
+        assert element == json.dumps(json.loads(element), ensure_ascii=False, separators=(",", ":"))
         assert "\n" not in element
     on_terminal = cli("sandbox", "list", "--json", tty=True).stdout
     assert '\n    "id": ' in on_terminal
@@ -133,3 +132,16 @@ def test_the_sort_default_is_documented_as_it_behaves(cli: Cli, fake: FakeDayton
         fake.add_sandbox(name)
     assert cli("sandbox", "ls", "--sort", "name", "--fields", "name").stdout == "a\nb\nc\n"
     assert fake.requests[-1].url.params["order"] == "asc"
+
+
+def test_json_arrays_of_several_commands_are_one_element_a_line_in_a_pipe(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    for name in ("a", "b"):
+        fake.add_sandbox(name, state="stopped")
+    for args in (
+        ["sandbox", "start", "a", "b", "--json"],
+        ["sandbox", "wait", "a", "b", "--for", "started", "--json"],
+    ):
+        lines = cli(*args).stdout.splitlines()
+        assert (lines[0], lines[-1], len(lines)) == ("[", "]", 4), lines

@@ -68,10 +68,11 @@ _NO_ROUTE = re.compile(r"^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /")
 
 
 def _not_daytona(response: httpx.Response, body: JSONObject | None) -> CliError | None:
-    """A 404/405 that is not about a sandbox: a web page, another server's JSON, or a route the
-    API does not have. Whatever the command asked for, the URL is wrong (reason NOT_DAYTONA)."""
+    """A 404/405 that is not about a sandbox (a web page, another server's JSON, or a route the
+    API does not have), or a 501 (an HTTP server that does not know the method: the Daytona API
+    never answers it). Whatever the command asked for, the URL is wrong (reason NOT_DAYTONA)."""
     status = response.status_code
-    if status not in (404, 405):
+    if status not in (404, 405, 501):
         return None
     try:
         request = response.request
@@ -105,7 +106,8 @@ def error_from_response(response: httpx.Response, subject: str | None = None) ->
         _category(status, message),
         message,
         status=status,
-        reason=Reason.HTTP,
+        # A web page instead of the API's JSON error: a gateway's, or not the API at all.
+        reason=Reason.WEB_PAGE if body is None and status >= 500 else Reason.HTTP,
         subject=subject,
         retry_after=retry_after_seconds(response.headers) if status == 429 else None,
         api_code=text[0] if isinstance(text[0], str) else None,

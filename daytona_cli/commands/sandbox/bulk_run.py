@@ -124,7 +124,14 @@ def _show_dry_run(app: AppContext, verb: Verb, opts: BulkOptions, targets: list[
         if opts.ignore_not_found:
             out.info(f"Sandbox {target.key} not found; nothing to {verb.name}")
             continue
-        out.error(CliError(Category.NOT_FOUND, f"Sandbox with ID or name {target.key} not found"))
+        out.error(
+            CliError(
+                Category.NOT_FOUND,
+                f"Sandbox with ID or name {target.key} not found",
+                status=404,
+                subject=target.key,
+            )
+        )
     if missing and not opts.ignore_not_found:
         raise typer.Exit(EXIT_CODES[Category.NOT_FOUND])
 

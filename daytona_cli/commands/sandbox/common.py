@@ -63,22 +63,31 @@ def wait_until(
             final = wait_for_state(fetch, goals, timeout=timeout, clock=app.clock, first=sandbox,
                                    gone_ok=gone_ok, on_update=seen)  # fmt: skip
         except KeyboardInterrupt:
+            moving = " and carries on in the background" if _moving(last_seen) else ""
             raise CliError(
                 Category.INTERRUPTED,
                 f"interrupted while waiting for {goal}: sandbox {label} was "
-                f"{state_of(last_seen)} and carries on in the background",
+                f"{state_of(last_seen)}{moving}",
                 hint=follow_up,
             ) from None
         except WaitTimeout:
+            moving = "it carries on in the background; " if _moving(last_seen) else ""
             raise CliError(
                 Category.TIMEOUT,
                 f"sandbox {ident} is still {state_of(last_seen)} after "
                 f"{duration(budget or timeout)}; was waiting for {goal}",
-                hint=f"it carries on in the background; {follow_up}",
+                hint=f"{moving}{follow_up}",
             ) from None
     if final is None:
         return {**sandbox, "state": "destroyed"}
     return final
+
+
+def _moving(sandbox: JSONObject) -> bool:
+    """Whether a change is under way: a transition state, or a settled one that is not what
+    the sandbox wants to be (``desiredState``)."""
+    state, desired = sandbox.get("state"), sandbox.get("desiredState")
+    return state not in SETTLED or (desired is not None and desired != state)
 
 
 def when_settled(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from daytona_cli.bulk import DEFAULT_PARALLEL, Target
@@ -65,6 +67,12 @@ def start(
     everything: SelectAll = False,
     no_wait: NoWaitOption = False,
     timeout: StartTimeoutOption = None,
+    _yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Accepted, as by stop and delete, so scripts can pass it to all."
+        ),
+    ] = False,
     dry_run: DryRunOption = False,
     max_count: MaxOption = None,
     parallel: ParallelOption = DEFAULT_PARALLEL,

@@ -83,5 +83,5 @@ def wait(
     """
     app = AppContext.of(ctx, json_mode=json_output)
     chosen = check_choice(goal, WAIT_GOALS, "--for") or goal
-    named = [check_identifier(target) for target in targets]
+    named = list(dict.fromkeys(check_identifier(target) for target in targets))  # each once
     run_wait(app, WaitOptions(named, chosen, timeout, json_output))
