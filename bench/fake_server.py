@@ -8,6 +8,7 @@ benchmark can reseed it between measurements without restarting it:
 - ``reset`` removes every sandbox;
 - ``seed N [KEY=VALUE]`` adds N started sandboxes (with that label, if given);
 - ``latency SECONDS`` changes the delay held before every answer;
+- ``bandwidth BYTES_PER_SECOND`` caps each file down- and upload at that rate (0: no cap);
 - ``cpu`` prints the CPU seconds this process has used (all threads);
 - ``count [KEY=VALUE]`` prints the number of sandboxes (with that label) not being deleted;
 - ``quit`` (or end of input) stops the server.
@@ -49,6 +50,28 @@ def _copy(value: Any) -> Any:
     return value
 
 
+class Paced(httpx.SyncByteStream):
+    """Chunks passed on no faster than ``rate`` bytes a second (a link of that speed)."""
+
+    def __init__(self, chunks: Any, rate: float) -> None:
+        self.chunks = chunks
+        self.rate = rate
+
+    def __iter__(self) -> Any:
+        started, sent = time.monotonic(), 0
+        for chunk in self.chunks:
+            sent += len(chunk)
+            ahead = sent / self.rate - (time.monotonic() - started)
+            if ahead > 0:
+                time.sleep(ahead)
+            yield chunk
+
+    def close(self) -> None:
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            close()
+
+
 class BenchFake(FakeDaytona):
     """The test fake with a cheaper copy of each sandbox per answer: same answers, faster.
 
@@ -77,6 +100,19 @@ class BenchFake(FakeDaytona):
 
     def _depart(self, started: float) -> None:
         pass
+
+    bandwidth = 0.0
+
+    def _download(self, request: httpx.Request, sandbox_id: str) -> httpx.Response:
+        response = super()._download(request, sandbox_id)
+        if self.bandwidth > 0:
+            response.stream = Paced(response.stream, self.bandwidth)  # type: ignore[assignment]
+        return response
+
+    def _upload(self, request: httpx.Request, sandbox_id: str) -> httpx.Response:
+        if self.bandwidth > 0:
+            request.stream = Paced(request.stream, self.bandwidth)  # type: ignore[assignment]
+        return super()._upload(request, sandbox_id)
 
     def _create_sandbox(self, request: httpx.Request) -> httpx.Response:
         # The SDK always sends `"volumes": []`; the fake refuses any volumes as unmodelled.
@@ -133,6 +169,9 @@ def handle(fake: FakeDaytona, line: str) -> str:
             return f"OK {time.process_time():.6f}"
         case ["latency", seconds]:
             fake.latency = float(seconds)
+            return "OK"
+        case ["bandwidth", rate] if isinstance(fake, BenchFake):
+            fake.bandwidth = float(rate)
             return "OK"
         case ["count", *label]:
             key, _, value = (label[0] if label else "").partition("=")

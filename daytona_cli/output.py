@@ -286,6 +286,36 @@ class Output:
         finally:
             self._live = None
 
+    @contextmanager
+    def transfer(self, text: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        """A progress bar on stderr (bytes, rate, time left) while bytes move, when stderr is
+        a terminal; yields ``advance(bytes)``. ``total`` None: no bar length, no time left."""
+        if not self.streams.stderr_tty or self._live is not None:
+            yield lambda _count: None
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        console = Console(
+            file=self.streams.stderr, force_terminal=True, no_color=not self.streams.color
+        )
+        columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                   TransferSpeedColumn(), TimeRemainingColumn()]  # fmt: skip
+        try:
+            with Progress(*columns, console=console, transient=True) as progress:
+                self._live = console
+                task = progress.add_task(inert(text), total=total)
+                yield lambda count: progress.advance(task, count)
+        finally:
+            self._live = None
+
     def can_prompt(self, no_input: bool) -> bool:
         """True when a person can answer: stdin and stderr are terminals and no_input is off."""
         return self.streams.stdin_tty and self.streams.stderr_tty and not no_input

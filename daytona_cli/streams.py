@@ -7,10 +7,11 @@ prompts, progress and exec's byte-for-byte passthrough. A run builds it from the
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 
@@ -28,6 +29,7 @@ class Streams:
     """Columns of the terminal; None lets rich ask the terminal (or use ``COLUMNS``)."""
     color: bool = True
     """False when ``NO_COLOR`` is set; colour is only ever used on a terminal anyway."""
+    _decoders: dict[bool, codecs.IncrementalDecoder] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_process(cls, environ: Mapping[str, str]) -> Streams:
@@ -55,16 +57,32 @@ class Streams:
             color=not environ.get("NO_COLOR"),
         )
 
-    def write_bytes(self, data: bytes) -> None:
-        """Bytes to stdout unchanged (exec output), below any text encoding; flushed."""
-        binary = getattr(self.stdout, "buffer", None)
-        if binary is None:
-            self.stdout.write(data.decode("utf-8", errors="replace"))
+    def write_bytes(self, data: bytes, *, to_stderr: bool = False) -> None:
+        """Bytes to stdout (or stderr) unchanged (exec output), below any text encoding;
+        flushed."""
+        stream = self.stderr if to_stderr else self.stdout
+        binary = getattr(stream, "buffer", None)
+        if binary is None:  # a text-only stream: a character may be cut across writes
+            decoder = self._decoders.get(to_stderr)
+            if decoder is None:
+                decoder = self._decoders[to_stderr] = codecs.getincrementaldecoder("utf-8")(
+                    errors="replace"
+                )
+            stream.write(decoder.decode(data))
         else:
-            self.stdout.flush()
+            stream.flush()
             binary.write(data)
             binary.flush()
-        self.stdout.flush()
+        stream.flush()
+
+    def stdin_chunks(self, size: int = 256 * 1024) -> Iterator[bytes]:
+        """stdin's bytes to end-of-file, ``size`` at a time, below any text encoding."""
+        binary = getattr(self.stdin, "buffer", None)
+        while True:
+            chunk = binary.read(size) if binary is not None else self.stdin.read(size).encode()
+            if not chunk:
+                return
+            yield chunk
 
 
 def _tolerate_any_text(stream: Any) -> None:

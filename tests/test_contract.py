@@ -34,21 +34,6 @@ from tests.test_sandbox_ssh import Ssh
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 NOT_YET_USED = {
-    # Issue 11: exec that streams through a session, and cp.
-    "CreateSession",
-    "DeleteSession",
-    "SessionExecuteCommand",
-    "GetSessionCommand",
-    "GetSessionCommandLogs",
-    "SendInput",
-    "ListFiles",
-    "GetFileInfo",
-    "CreateFolder",
-    "DeleteFile",
-    "DownloadFile",
-    "UploadFile",
-    "GetWorkDir",
-    "GetUserHomeDir",
     # In the specs for completeness; no issue uses them yet.
     "getBuildLogsUrl",
     "ListSessions",
@@ -84,11 +69,13 @@ def problems_of(fake: FakeDaytona) -> list[str]:
 
 
 def exercised(fake: FakeDaytona) -> set[str]:
-    """Operations that were answered with a success, so each was used for real."""
+    """Operations that were answered with a success (for the log stream: the upgrade to a
+    WebSocket), so each was used for real."""
     return {
         found
         for request, response in fake.exchanges
-        if response.is_success and (found := operation_id(request)) is not None
+        if (response.is_success or response.status_code == 101)
+        and (found := operation_id(request)) is not None
     }
 
 
@@ -190,25 +177,79 @@ def drive_exec_legacy(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
     try:
         fake.add_sandbox("runner")
         fake.add_sandbox("resting", state="stopped")
-        assert ok(cli("sandbox", "exec", "runner", "--", "echo", "a b")).stdout == "a b\n"
-        ok(cli("sandbox", "exec", "runner", "--cwd", "/tmp", "--timeout", "30", "--", "pwd"))
-        ok(cli("sandbox", "exec", "runner", "--json", "--", "exit 3"), 3)
+        assert (
+            ok(cli("sandbox", "exec", "--merged", "runner", "--", "echo", "a b")).stdout == "a b\n"
+        )
+        ok(
+            cli(
+                "sandbox",
+                "exec",
+                "--merged",
+                "runner",
+                "--cwd",
+                "/tmp",
+                "--timeout",
+                "30",
+                "--",
+                "pwd",
+            )
+        )
+        ok(cli("sandbox", "exec", "--merged", "runner", "--json", "--", "exit 3"), 3)
         fake.inject("POST", "/toolbox/*/toolbox/process/execute", status=408)
-        ok(cli("sandbox", "exec", "runner", "--timeout", "1", "--", "sleep 3"), 124)
-        ok(cli("sandbox", "exec", "runner", "--cwd", "/none", "--", "true"), 126)
-        ok(cli("sandbox", "exec", "resting", "--start", "--", "echo", "up"))
+        ok(cli("sandbox", "exec", "--merged", "runner", "--timeout", "1", "--", "sleep 3"), 124)
+        ok(cli("sandbox", "exec", "--merged", "runner", "--cwd", "/none", "--", "true"), 126)
+        ok(cli("sandbox", "exec", "--merged", "resting", "--start", "--", "echo", "up"))
     finally:
         fake.legacy_execute = False
 
 
 def drive_exec_proxy(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
     sandbox = fake.add_sandbox("proxied")
-    ok(cli("sandbox", "exec", "proxied", "--cwd", "/tmp", "--timeout", "30", "--", "pwd"))
+    ok(
+        cli(
+            "sandbox",
+            "exec",
+            "--merged",
+            "proxied",
+            "--cwd",
+            "/tmp",
+            "--timeout",
+            "30",
+            "--",
+            "pwd",
+        )
+    )
     view = fake.sandbox("proxied")
     assert view is not None
     fake.inject("GET", "/sandbox/proxied", status=200, json={**view, "toolboxProxyUrl": ""})
-    ok(cli("sandbox", "exec", "proxied", "--", "echo", "asked for the url"))
+    ok(cli("sandbox", "exec", "--merged", "proxied", "--", "echo", "asked for the url"))
     assert fake.requests_to("GET", f"/sandbox/{sandbox['id']}/toolbox-proxy-url")
+
+
+def drive_exec_stream(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
+    """The default route needs a WebSocket, so real sockets: the fake served on loopback."""
+    fake.add_sandbox("streamer")
+    fake.follow_close_delay = 0.05
+    with fake.serve() as url:
+        served = Cli(fake, cli.workdir, url=url)
+        result = ok(served("sandbox", "exec", "streamer", "--", "echo out; echo err >&2"))
+        assert (result.stdout, result.stderr) == ("out\n", "err\n")
+        ok(served("sandbox", "exec", "streamer", "--", "echo bye; exit 3"), 3)  # ends the shell
+        piped = ok(served("sandbox", "exec", "-i", "streamer", "--", "wc -l", stdin="a\nb\n"))
+        assert piped.stdout.strip() == "2"
+        typed = served("sandbox", "exec", "-i", "streamer", "--", "read a; echo $a", stdin="x\n",
+                       tty=True)  # fmt: skip
+        assert ok(typed).stdout == "x\n"
+
+
+def drive_cp(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
+    fake.add_sandbox("files")
+    (cli.workdir / "tree" / "sub").mkdir(parents=True)
+    (cli.workdir / "tree" / "sub" / "f.txt").write_text("f")
+    ok(cli("sandbox", "cp", "-r", "tree", "files:~/tree"))
+    ok(cli("sandbox", "cp", "-r", "files:tree", "back"))
+    assert (cli.workdir / "back" / "sub" / "f.txt").read_text() == "f"
+    ok(cli("sandbox", "cp", "files:/nowhere", "x"), 3)
 
 
 def drive_pause_archive_ssh_preview(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
@@ -250,6 +291,8 @@ FAMILIES: dict[str, Callable[[Cli, FakeDaytona, Path], None]] = {
     "start, stop and delete": lambda cli, fake, tmp: drive_lifecycle(cli, fake),
     "exec on the legacy route": drive_exec_legacy,
     "exec through the toolbox proxy": drive_exec_proxy,
+    "exec streaming through a session": drive_exec_stream,
+    "cp both ways": drive_cp,
     "pause, archive, ssh and preview URLs": drive_pause_archive_ssh_preview,
     "snapshot list": lambda cli, fake, tmp: drive_snapshots(cli, fake),
 }

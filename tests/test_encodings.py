@@ -66,7 +66,16 @@ def test_exec_output_is_written_as_the_bytes_received_whatever_the_encoding(
 ) -> None:
     fake.add_sandbox("box")
     code, out, err = run_encoded(
-        fake, isolated, "cp1252", "sandbox", "exec", "box", "--", "printf", "h\u00e9llo \u540d\\n"
+        fake,
+        isolated,
+        "cp1252",
+        "sandbox",
+        "exec",
+        "--merged",
+        "box",
+        "--",
+        "printf",
+        "h\u00e9llo \u540d\\n",
     )
     assert (code, err) == (0, ""), err
     assert out == "h\u00e9llo \u540d\n".encode()

@@ -178,13 +178,15 @@ def test_the_same_flow_with_json_gives_a_script_the_same_results(
     sandbox_id = created["id"]
     assert created["snapshot"] == DEFAULT_SNAPSHOT
 
-    assert run_json("sandbox", "exec", "demo", "--", "echo", "hello") == (
+    # In process there is no log stream to open: the one-shot route (the streaming route's
+    # JSON is checked over sockets in test_sandbox_exec_stream.py).
+    assert run_json("sandbox", "exec", "--merged", "demo", "--", "echo", "hello") == (
         0,
-        {"exitCode": 0, "result": "hello\n"},
+        {"exitCode": 0, "stdout": "hello\n", "stderr": "", "result": "hello\n"},
     )
-    assert run_json("sandbox", "exec", "demo", "--", "sh", "-c", "exit 3") == (
+    assert run_json("sandbox", "exec", "--merged", "demo", "--", "sh", "-c", "exit 3") == (
         3,
-        {"exitCode": 3, "result": ""},
+        {"exitCode": 3, "stdout": "", "stderr": "", "result": ""},
     )
 
     code, stopped = run_json("sandbox", "stop", "demo")
@@ -217,7 +219,7 @@ def test_the_same_flow_with_json_gives_a_script_the_same_results(
 
 def test_the_documented_quoting_example_works(fake: FakeDaytona, cli: Cli) -> None:
     fake.add_sandbox("demo")
-    quoted = cli("sandbox", "exec", "demo", "--", "python3", "-c", 'print("it works")')
+    quoted = cli("sandbox", "exec", "--merged", "demo", "--", "python3", "-c", 'print("it works")')
     assert (quoted.exit_code, quoted.stdout, quoted.stderr) == (0, "it works\n", "")
 
 
@@ -256,7 +258,7 @@ def test_exec_falls_back_to_the_toolbox_proxy_over_real_sockets(
     fake.legacy_execute = False
     cli.transport = lambda: None  # real sockets, to the fake and its proxy route on loopback
     cli.env["DAYTONA_API_URL"] = served
-    result = cli("sandbox", "exec", "demo", "--", "echo", "proxied")
+    result = cli("sandbox", "exec", "--merged", "demo", "--", "echo", "proxied")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "proxied\n", "")
     [proxied] = fake.requests_to("POST", "/toolbox-proxy/*/process/execute")
     assert proxied.url.path == f"/toolbox-proxy/{sandbox['id']}/process/execute"

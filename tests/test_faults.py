@@ -672,7 +672,14 @@ def test_exec_whose_answer_was_lost_says_it_may_have_run_and_is_not_sent_again(
     else:
         fake.inject("POST", EXECUTE, status=int(fault))
     result = cli(
-        "sandbox", "exec", "demo", "--", "echo", "charged", env={"DAYTONA_MAX_ATTEMPTS": attempts}
+        "sandbox",
+        "exec",
+        "--merged",
+        "demo",
+        "--",
+        "echo",
+        "charged",
+        env={"DAYTONA_MAX_ATTEMPTS": attempts},
     )
     assert result.exit_code == 125, result
     no_traceback(result)
@@ -686,7 +693,7 @@ def test_exec_whose_answer_was_lost_says_it_may_have_run_and_is_not_sent_again(
 def test_exec_answered_429_was_not_run_so_it_is_sent_again(fake: FakeDaytona, cli: Cli) -> None:
     fake.add_sandbox("demo")
     fake.inject("POST", EXECUTE, status=429, headers={"Retry-After": "0"})
-    result = cli("sandbox", "exec", "demo", "--", "echo", "once")
+    result = cli("sandbox", "exec", "--merged", "demo", "--", "echo", "once")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "once\n", "")
     assert len(fake.requests_to("POST", EXECUTE)) == 2
     assert names(fake) == ["demo"]
@@ -1038,7 +1045,7 @@ def test_a_malformed_answer_is_a_clear_error_never_a_traceback(
 def test_exec_answer_without_an_exit_code_is_a_cli_failure(odd: tuple[FaultyFake, Cli]) -> None:
     fake, cli = odd
     fake.inject_raw("POST", EXECUTE, body=b'{"result": "hi\\n"}')
-    result = cli("sandbox", "exec", "demo", "--", "echo", "hi")
+    result = cli("sandbox", "exec", "--merged", "demo", "--", "echo", "hi")
     assert result.exit_code == 125, result
     no_traceback(result)
     assert result.stdout == ""

@@ -1,8 +1,11 @@
-"""`daytona-cli sandbox exec`: resolution, quoting, byte-exact output and the exit-code contract.
+"""`daytona-cli sandbox exec --merged`, the one-shot route: resolution, quoting, byte-exact
+output and the exit-code contract.
 
 The fake really runs each command with the sandbox's shell, so outputs and exit codes are the
 genuine article; every test also checks which requests reached the API. Commands go through
-the sandbox's toolbox proxy; an older server without one gets the legacy route.
+the sandbox's toolbox proxy; an older server without one gets the legacy route. Every `exec`
+here is given `--merged` (the `cli` fixture below adds it); the default, streaming route is
+tested in test_sandbox_exec_stream.py.
 """
 
 from __future__ import annotations
@@ -15,11 +18,36 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import API_KEY, BASE_URL, PROXY_URL, Cli
+from tests.conftest import (
+    API_KEY,
+    BASE_URL,
+    PROXY_URL,
+    Cli,
+    Result,
+    VirtualClock,
+    on_real_clock,
+)
 from tests.fake_daytona import FakeDaytona
 
 LEGACY = "/toolbox/*/toolbox/process/execute"
 PROXY = "/toolbox-proxy/*/process/execute"
+
+
+class MergedCli(Cli):
+    """The runner, with `--merged` added to every `sandbox exec`."""
+
+    def __call__(self, *args: str, **kwargs: Any) -> Result:
+        if args[args.index("sandbox") + 1 : args.index("sandbox") + 2] == ("exec",):
+            at = args.index("sandbox") + 2
+            args = (*args[:at], "--merged", *args[at:])
+        return super().__call__(*args, **kwargs)
+
+
+@pytest.fixture
+def cli(
+    fake: FakeDaytona, isolated: Path, clock: VirtualClock, request: pytest.FixtureRequest
+) -> Cli:
+    return MergedCli(fake, isolated, None if on_real_clock(request) else clock.as_clock())
 
 
 @pytest.fixture
@@ -144,7 +172,7 @@ def test_json_prints_the_exit_code_and_result_and_exits_with_the_remote_code(
 ) -> None:
     result = cli("sandbox", "exec", "demo", "--json", "--", "echo hi; exit 7")
     assert result.exit_code == 7
-    assert result.json() == {"exitCode": 7, "result": "hi\n"}
+    assert result.json() == {"exitCode": 7, "stdout": "hi\n", "stderr": "", "result": "hi\n"}
     assert result.stderr == ""
 
 
@@ -154,7 +182,7 @@ def test_json_success_prints_exit_code_zero(
     result = cli("sandbox", "exec", "demo", "--json", "--", "printf", "x")
     assert (result.exit_code, result.json(), result.stderr) == (
         0,
-        {"exitCode": 0, "result": "x"},
+        {"exitCode": 0, "stdout": "x", "stderr": "", "result": "x"},
         "",
     )
 
@@ -506,7 +534,10 @@ def test_a_server_without_a_toolbox_proxy_gets_the_legacy_route(
 ) -> None:
     box = old_fake.add_sandbox("box")
     result = Cli(old_fake, cli.workdir)("sandbox", "exec", "box", "--", "echo a; exit 2")
-    assert (result.exit_code, result.stdout, result.stderr) == (2, "a\n", "")
+    assert (result.exit_code, result.stdout) == (2, "a\n")
+    # Without --merged it says once that it cannot stream there.
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: this server has no toolbox proxy")
     assert [(r.method, r.url.path) for r in old_fake.requests] == [
         ("GET", "/api/sandbox/box"),
         ("GET", f"/api/sandbox/{box['id']}/toolbox-proxy-url"),
@@ -546,7 +577,7 @@ def test_the_proxy_fallback_passes_quoting_cwd_and_json_through(
     fake.legacy_execute = False
     argv = ["printf", "%s", "a 'b' $HOME"]
     result = cli("sandbox", "exec", "demo", "--json", "--cwd", "/tmp", "--", *argv)
-    assert (result.exit_code, result.json()) == (0, {"exitCode": 0, "result": "a 'b' $HOME"})
+    assert (result.exit_code, result.json()["result"]) == (0, "a 'b' $HOME")
     assert bodies(fake.requests_to("POST", PROXY)) == [{"command": shlex.join(argv), "cwd": "/tmp"}]
 
 

@@ -359,7 +359,7 @@ def test_exec_start_restores_an_archived_sandbox_with_the_longer_default(
     slow = make_slow(100.0)
     slow.fake.restore_seconds = 200.0
     slow.fake.add_sandbox("cold", state="archived")
-    result = slow("sandbox", "exec", "cold", "--start", "--", "echo", "back")
+    result = slow("sandbox", "exec", "--merged", "cold", "--start", "--", "echo", "back")
     assert (result.exit_code, result.stdout) == (0, "back\n")
 
 

@@ -126,10 +126,13 @@ def _canary_script(fake: FaultyFake) -> list[tuple[str, tuple[str, ...], Any]]:
         ("create taken", ("sandbox", "create", "--name", "made"), None),
         ("create json", ("sandbox", "create", "--json", "--no-wait"), None),
         ("create bad label", ("sandbox", "create", "--label", "novalue"), None),
-        ("exec", ("sandbox", "exec", "demo", "--", "echo", "hi"), None),
-        ("exec fails", ("sandbox", "exec", "demo", "--", "sh", "-c", "exit 3"), None),
-        ("exec json", ("sandbox", "exec", "demo", "--json", "--", "echo", "hi"), None),
-        ("exec bad cwd", ("sandbox", "exec", "demo", "--cwd", "/nope/x", "--", "ls"), None),
+        # In process a log stream cannot be opened: exec takes its one-shot route here (the
+        # streaming route's output is checked for the key in test_sandbox_exec_stream.py).
+        ("exec", ("sandbox", "exec", "--merged", "demo", "--", "echo", "hi"), None),
+        ("exec fails", ("sandbox", "exec", "--merged", "demo", "--", "sh", "-c", "exit 3"), None),
+        ("exec json", ("sandbox", "exec", "--merged", "demo", "--json", "--", "echo", "hi"), None),
+        ("exec bad cwd", ("sandbox", "exec", "--merged", "demo", "--cwd", "/nope/x", "--", "ls"),
+         None),
         ("exec stopped", ("sandbox", "exec", "idle", "--", "echo", "hi"), None),
         ("stop", ("sandbox", "stop", "demo"), None),
         ("wait", ("sandbox", "wait", "demo", "--for", "stopped"), None),
@@ -154,7 +157,7 @@ def _canary_script(fake: FaultyFake) -> list[tuple[str, tuple[str, ...], Any]]:
                                             headers={"Retry-After": "600"})),
         ("dropped", ("sandbox", "get", "demo"), inject("GET", "/sandbox/demo", drop=True,
                                                        times=2)),
-        ("exec lost", ("sandbox", "exec", "demo", "--", "true"), inject("POST", EXECUTE,
+        ("exec lost", ("sandbox", "exec", "--merged", "demo", "--", "true"), inject("POST", EXECUTE,
                                                                         drop=True)),
         ("truncated", ("sandbox", "get", "demo"), raw("GET", "/sandbox/demo",
                                                       body=b'{"id": "abc", "na')),
@@ -397,7 +400,7 @@ def test_a_hostile_output_with_exit_minus_one_goes_to_stdout_as_is_and_stderr_st
     fake, runner, _sandbox = hostile
     fake.add_sandbox("plain")
     fake.inject_raw("POST", EXECUTE, body=json.dumps({"exitCode": -1, "result": HOSTILE}).encode())
-    result = runner("sandbox", "exec", "plain", "--", "true")
+    result = runner("sandbox", "exec", "--merged", "plain", "--", "true")
     assert result.exit_code == 126, result
     # Like any exec output it is passed through byte for byte; stderr has only our own words.
     assert result.stdout == HOSTILE
@@ -416,7 +419,7 @@ def test_exec_output_on_stdout_stays_byte_exact(
 ) -> None:
     fake, runner, _sandbox = hostile
     fake.add_sandbox("plain")
-    result = runner("sandbox", "exec", "plain", "--", PRINTF, tty=tty)
+    result = runner("sandbox", "exec", "--merged", "plain", "--", PRINTF, tty=tty)
     assert (result.exit_code, result.stdout, result.stderr) == (0, EXEC_BYTES, "")
 
 

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from daytona_cli.client.errors import malformed
+from daytona_cli.client.files import SandboxFiles
 from daytona_cli.client.http import HttpClient, is_loopback, path_segment
+from daytona_cli.client.sessions import ToolboxSession
 from daytona_cli.errors import Category, CliError, Reason
 from daytona_cli.types import JSONObject
 
@@ -37,6 +39,8 @@ class Toolbox:
         self.proxy_url_of = proxy_url_of
         self.legacy = False
         """True once the server turned out to have no toolbox proxy."""
+        self._asked: dict[str, str] = {}
+        """Proxy URLs asked of the API, by sandbox ID: asked once per run."""
 
     def base_url(self, sandbox: JSONObject) -> str | None:
         """``{toolboxProxyUrl}/{sandboxId}`` for a started sandbox, or None on a server
@@ -44,10 +48,10 @@ class Toolbox:
         sandbox_id = str(sandbox["id"])
         if self.legacy:
             return None
-        proxy = sandbox.get("toolboxProxyUrl")
+        proxy = sandbox.get("toolboxProxyUrl") or self._asked.get(sandbox_id)
         if not isinstance(proxy, str) or not proxy:
             try:
-                proxy = self.proxy_url_of(sandbox_id)
+                proxy = self._asked[sandbox_id] = self.proxy_url_of(sandbox_id)
             except CliError as err:
                 if err.status not in ROUTE_GONE:
                     raise
@@ -55,6 +59,19 @@ class Toolbox:
                 return None
         check_proxy_url(proxy)
         return f"{proxy.rstrip('/')}/{path_segment(sandbox_id)}"
+
+    def session(self, sandbox: JSONObject, session_id: str) -> ToolboxSession | None:
+        """A session named ``session_id`` in a started sandbox (not yet created), or None on a
+        server without a toolbox proxy (only the legacy one-shot route exists there)."""
+        base = self.base_url(sandbox)
+        if base is None:
+            return None
+        return ToolboxSession(self.http, base, session_id, str(sandbox["id"]))
+
+    def files(self, sandbox: JSONObject) -> SandboxFiles | None:
+        """The file routes of a started sandbox, or None on a server without a toolbox proxy."""
+        base = self.base_url(sandbox)
+        return None if base is None else SandboxFiles(self.http, base, str(sandbox["id"]))
 
     def execute(self, sandbox: JSONObject, body: JSONObject) -> JSONObject:
         """Run ``body`` (``{"command", "cwd"?, "timeout"?}``) in a started sandbox.

@@ -1,25 +1,31 @@
-"""``daytona-cli sandbox exec``: run a command in a sandbox and exit with its exit code."""
+"""``daytona-cli sandbox exec``: run a command in a sandbox and exit with its exit code.
+
+Two routes: a toolbox session whose output streams (exec_stream.py, the default), and the
+one-shot execute request (``--merged``, and the fallback where sessions are missing).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import shlex
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
 
+from daytona_cli.client.redact import MIN_SECRET_LENGTH
+from daytona_cli.client.stream import preload
 from daytona_cli.commands.base import Command, at_least
 from daytona_cli.commands.options import JsonOption, TargetArgument
 from daytona_cli.commands.sandbox.common import require_started
-from daytona_cli.context import AppContext
-from daytona_cli.errors import (
-    EXEC_CANNOT_START,
-    EXEC_OWN_FAILURE,
-    EXEC_TIMEOUT,
-    Category,
-    CliError,
-    usage,
+from daytona_cli.commands.sandbox.exec_common import (
+    CANNOT_START_OR_KILLED,
+    ExecOptions,
+    exit_status,
 )
+from daytona_cli.commands.sandbox.exec_input import check_env, uploaded_stdin, wrapped
+from daytona_cli.commands.sandbox.exec_stream import run_streaming, session_id
+from daytona_cli.context import AppContext
+from daytona_cli.errors import EXEC_OWN_FAILURE, EXEC_TIMEOUT, Category, CliError, usage
 from daytona_cli.params import check_identifier
 from daytona_cli.types import JSONObject
 
@@ -38,25 +44,6 @@ class ExecCommand(Command):
         return super().invoke(ctx)
 
 
-CANNOT_START_OR_KILLED = CliError(
-    Category.OTHER,
-    "the sandbox reported exit code -1: the command could not be started (a missing --cwd, "
-    "say), or it was killed by a signal (out of memory, or killed); its output so far is above",
-    hint="check the command and --cwd, and the sandbox's memory",
-)
-"""What the daemon's -1 means (NOTES.md, Running commands): either, with the output so far."""
-
-
-@dataclass
-class ExecOptions:
-    target: str
-    command: str  # one shell command line
-    cwd: str | None = None
-    timeout: int | None = None  # whole seconds; None or 0: no limit but the API's own
-    start: bool = False
-    json_output: bool = False
-
-
 def command_line(argv: list[str]) -> str:
     """One argument is a shell command line as-is; several are quoted and joined (NOTES.md)."""
     line = argv[0] if len(argv) == 1 else shlex.join(argv)
@@ -68,30 +55,82 @@ def command_line(argv: list[str]) -> str:
 def run_exec(app: AppContext, opts: ExecOptions) -> int:
     """Run the command once (never retried once sent); returns the exit code to leave with.
 
-    The remote code passes through; 124 timed out, 126 could not start (the daemon's -1).
+    Streams through a toolbox session unless ``--merged``; falls back to the one-shot route,
+    saying so once, when the daemon has no session API or the server no toolbox proxy.
     """
+    if not opts.merged:
+        app.client()  # httpx first: importing both at once would delay the first request
+        preload()  # the WebSocket library loads while the requests before the stream wait
+    for value in opts.env.values():  # a session carries them in its command line
+        if len(value) >= MIN_SECRET_LENGTH:
+            app.output.hide(shlex.quote(value))
+            app.output.hide(value)
     hint = (
         f"start it with `daytona-cli sandbox start {opts.target}` or pass --start to start it first"
     )
     sandbox = require_started(app, opts.target, start=opts.start, start_hint=hint)
-    out = app.output
-    try:
-        answer = app.client().toolbox.execute(
-            sandbox, execute_body(opts.command, opts.cwd, opts.timeout)
-        )
-    except CliError as err:
-        if err.status != 408:
-            raise
-        out.error(timed_out(err, opts.timeout))
-        return EXEC_TIMEOUT
+    if not opts.merged:
+        session = app.client().toolbox.session(sandbox, session_id())
+        if session is None:
+            app.output.warn(
+                "this server has no toolbox proxy, only the legacy one-shot route: "
+                "stdout and stderr arrive merged, at the end"
+            )
+        else:
+            code = run_streaming(app, sandbox, session, opts)
+            if code is not None:
+                return code
+            app.output.warn(
+                "the sandbox's daemon has no session API: running the command with the "
+                "one-shot route (stdout and stderr merged, at the end)"
+            )
+    return run_one_shot(app, sandbox, opts)
+
+
+def run_one_shot(app: AppContext, sandbox: JSONObject, opts: ExecOptions) -> int:
+    """One execute request: stdout and stderr merged in ``result``; 124 timed out (the API
+    discards the output), 126 could not start (the daemon's -1)."""
+    toolbox = app.client().toolbox
+    with contextlib.ExitStack() as stack:
+        body = _one_shot_body(opts, toolbox.base_url(sandbox) is None)
+        if opts.interactive:
+            files = toolbox.files(sandbox)
+            if files is None:
+                raise CliError(
+                    Category.OTHER,
+                    "-i needs the sandbox's toolbox proxy, which this server does not have",
+                )
+            word = stack.enter_context(uploaded_stdin(files, app.runtime.streams))
+            body["command"] = wrapped(body["command"], cwd=None, env={}, stdin=word)
+        try:
+            answer = toolbox.execute(sandbox, body)
+        except CliError as err:
+            if err.status != 408:
+                raise
+            app.output.error(timed_out(err, opts.timeout))
+            return EXEC_TIMEOUT
     exit_code = int(answer["exitCode"])
+    out = app.output
     if opts.json_output:
-        out.json(answer)
+        result = answer["result"]
+        out.json({"exitCode": exit_code, "stdout": result, "stderr": "", "result": result})
     else:
         app.runtime.streams.write_bytes(answer["result"].encode("utf-8", "surrogateescape"))
         if exit_code == -1:
             out.error(CANNOT_START_OR_KILLED)
-    return exit_code if 0 <= exit_code <= 255 else EXEC_CANNOT_START
+    return exit_status(exit_code)
+
+
+def _one_shot_body(opts: ExecOptions, legacy: bool) -> JSONObject:
+    """``ExecuteRequest``: ``cwd`` and ``envs`` as fields (the legacy route has no ``envs``:
+    they go into the command line there)."""
+    command = opts.command
+    if opts.env and legacy:
+        command = wrapped(command, cwd=None, env=opts.env, stdin=None)
+    body = execute_body(command, opts.cwd, opts.timeout)
+    if opts.env and not legacy:
+        body["envs"] = dict(opts.env)
+    return body
 
 
 def execute_body(command: str, cwd: str | None, timeout: int | None) -> JSONObject:
@@ -150,19 +189,56 @@ def exec_(
             "180 s, 600 s for a restore).",
         ),
     ] = False,
+    env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--env",
+            "-e",
+            metavar="KEY=VALUE",
+            help="Set an environment variable for the command (repeatable).",
+        ),
+    ] = None,
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive",
+            "-i",
+            help="Pass stdin to the command: piped input whole, typed lines as they come.",
+        ),
+    ] = False,
+    merged: Annotated[
+        bool,
+        typer.Option(
+            "--merged",
+            help="One request, stdout and stderr merged, output at the end (fastest for short "
+            "commands).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Run a command in a sandbox and exit with its exit code.
 
-    Output is written to stdout exactly as the sandbox returns it (stdout and stderr merged).
+    The command's stdout and stderr stream to ours as they are produced, byte for byte.
+    There is no time limit unless --timeout. Ctrl-C kills the remote command (exit 130).
     Exit: the command's own code; 124 if it timed out; 126 if it could not be started;
     125 if daytona-cli itself failed.
 
     \b
-    Example:
+    Examples:
       daytona-cli sandbox exec demo -- ls -la /tmp
+      printf 'a\\nb\\n' | daytona-cli sandbox exec -i demo -- wc -l
     """
     app = AppContext.of(ctx, json_mode=json_output)
     line = command_line(command)
-    opts = ExecOptions(check_identifier(target), line, cwd, timeout, start_first, json_output)
+    opts = ExecOptions(
+        check_identifier(target),
+        line,
+        cwd=cwd,
+        timeout=timeout,
+        start=start_first,
+        json_output=json_output,
+        env=check_env(env or []),
+        interactive=interactive,
+        merged=merged,
+    )
     raise typer.Exit(run_exec(app, opts))

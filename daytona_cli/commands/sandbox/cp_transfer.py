@@ -1,0 +1,207 @@
+"""The moving part of ``sandbox cp``: files and trees between this machine and a sandbox,
+streamed in constant memory through the toolbox's file routes (client/files.py).
+
+A download goes to a temporary name beside its destination (``.NAME.XXXX.part``) and is
+renamed only once complete, so an interrupted one never leaves a truncated file under the
+final name. Modes come from ``FileInfo.permissions`` on the way down and go up with the
+folders (``CreateFolder`` takes a mode; the upload route takes none, so uploaded files get
+the sandbox's default mode).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import stat
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from daytona_cli.client.files import SandboxFiles
+from daytona_cli.errors import Category, CliError
+from daytona_cli.types import JSONObject
+
+CHUNK = 1024 * 1024
+Advance = Callable[[int], None]
+
+
+def local_error(action: str, path: Path | str, exc: OSError) -> CliError:
+    """A local file that cannot be read or written: exit 1 with the OS's reason."""
+    return CliError(Category.OTHER, f"cannot {action} {path}: {exc.strerror or exc}")
+
+
+def mode_of(info: JSONObject) -> int | None:
+    """The permission bits of a ``FileInfo`` (``permissions`` is octal, e.g. ``0755``)."""
+    text = info.get("permissions")
+    try:
+        return int(str(text), 8) & 0o7777 if text else None
+    except ValueError:
+        return None
+
+
+def is_link(info: JSONObject) -> bool:
+    """A symbolic link, by its Go-style mode string (``Lrwxrwxrwx``)."""
+    return str(info.get("mode", "")).lower().startswith("l")
+
+
+# -- down -----------------------------------------------------------------------------------------
+
+
+def download_file(files: SandboxFiles, source: str, target: Path, info: JSONObject,
+                  advance: Advance) -> None:  # fmt: skip
+    """``source`` to ``target``, through a temporary file renamed at the end (straight into
+    a target that is not a regular file, such as ``/dev/null`` or a named pipe)."""
+    if _special(target):
+        try:
+            with target.open("wb") as sink:
+                download_stdout(files, source, sink.write, advance)
+        except OSError as exc:
+            raise local_error("write", target, exc) from None
+        return
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent
+        )
+    except OSError as exc:
+        raise local_error("write", target, exc) from None
+    try:
+        with os.fdopen(handle, "wb") as sink, files.download(source) as body:
+            for chunk in body.chunks:
+                sink.write(chunk)
+                advance(len(chunk))
+        mode = mode_of(info)
+        os.chmod(temporary, _default_file_mode() if mode is None else mode)
+        os.replace(temporary, target)
+    except OSError as exc:
+        raise local_error("write", target, exc) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _special(target: Path) -> bool:
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def _default_file_mode() -> int:
+    """What a new file gets here: 0666 less the umask (mkstemp's own 0600 would hide it)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def download_stdout(files: SandboxFiles, source: str, write: Callable[[bytes], object],
+                    advance: Advance) -> None:  # fmt: skip
+    with files.download(source) as body:
+        for chunk in body.chunks:
+            write(chunk)
+            advance(len(chunk))
+
+
+@dataclass
+class Tree:
+    """What a recursive copy will do: folders to make (with modes), files to move, and
+    entries left out (links, special files), found before any byte moves."""
+
+    folders: list[tuple[str, Path, int | None]] = field(default_factory=list)
+    files: list[tuple[str, Path, JSONObject]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return sum(int(info.get("size") or 0) for _, _, info in self.files)
+
+
+def remote_tree(files: SandboxFiles, source: str, target: Path, info: JSONObject) -> Tree:
+    """The sandbox folder ``source`` as a :class:`Tree` landing at ``target`` (one listing per
+    folder)."""
+    tree = Tree()
+    pending = [(source, target, info)]
+    while pending:
+        folder, place, folder_info = pending.pop()
+        tree.folders.append((folder, place, mode_of(folder_info)))
+        for entry in files.listing(folder):
+            path = posixpath.join(folder, str(entry["name"]))
+            if is_link(entry):
+                tree.skipped.append(path)
+            elif entry.get("isDir"):
+                pending.append((path, place / str(entry["name"]), entry))
+            else:
+                tree.files.append((path, place / str(entry["name"]), entry))
+    return tree
+
+
+def download_tree(files: SandboxFiles, tree: Tree, advance: Advance) -> None:
+    for _, place, _mode in tree.folders:
+        try:
+            place.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise local_error("create", place, exc) from None
+    for source, place, info in tree.files:
+        download_file(files, source, place, info, advance)
+    for _, place, mode in reversed(tree.folders):  # last: a read-only folder stays writable
+        if mode is not None:
+            with contextlib.suppress(OSError):
+                os.chmod(place, mode)
+
+
+# -- up -------------------------------------------------------------------------------------------
+
+
+def file_chunks(path: Path, advance: Advance) -> Iterator[bytes]:
+    try:
+        with path.open("rb") as source:
+            while chunk := source.read(CHUNK):
+                advance(len(chunk))
+                yield chunk
+    except OSError as exc:
+        raise local_error("read", path, exc) from None
+
+
+def upload_file(files: SandboxFiles, source: Path, target: str, advance: Advance) -> None:
+    try:
+        size = source.stat().st_size
+    except OSError as exc:
+        raise local_error("read", source, exc) from None
+    files.upload(target, file_chunks(source, advance), size)
+
+
+def local_tree(source: Path, target: str) -> tuple[list[tuple[str, int]], list[tuple[Path, str]],
+                                                   list[str], int]:  # fmt: skip
+    """The local folder ``source`` landing at the sandbox path ``target``: folders (with
+    modes), files, what is left out (links to folders, special files), and the bytes."""
+    folders: list[tuple[str, int]] = []
+    regular: list[tuple[Path, str]] = []
+    skipped: list[str] = []
+    size = 0
+    for root, dirs, names in os.walk(source, onerror=_raise):
+        here = Path(root)
+        remote = posixpath.join(target, *here.relative_to(source).parts)
+        folders.append((remote, stat.S_IMODE(here.stat().st_mode)))
+        for name in list(dirs):
+            if (here / name).is_symlink():
+                dirs.remove(name)
+                skipped.append(str(here / name))
+        for name in names:
+            found = here / name
+            try:
+                info = found.stat()
+            except OSError:
+                skipped.append(str(found))  # a dangling link
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                skipped.append(str(found))
+                continue
+            regular.append((found, posixpath.join(remote, name)))
+            size += info.st_size
+    return folders, regular, skipped, size
+
+
+def _raise(exc: OSError) -> None:
+    raise local_error("read", exc.filename or "?", exc)

@@ -1,0 +1,123 @@
+"""What ``exec`` gives the remote command besides its command line: a working directory,
+environment variables and stdin, carried in the command line itself.
+
+Session exec takes no ``cwd`` or ``envs`` (NOTES.md, Sessions), so they are shell-quoted into
+the line, which keeps README's quoting rules: the user's line is inserted unchanged, on a line
+of its own, inside a group that zsh, bash and sh all read the same way. stdin is the
+session's input pipe, which has no end-of-file: without ``-i`` the command reads
+``/dev/null``; piped input is uploaded as a file first and redirected from it; on a terminal,
+lines are forwarded as they are typed (:class:`TypedInput`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from daytona_cli.client.files import SandboxFiles
+from daytona_cli.errors import CliError, usage
+from daytona_cli.streams import Streams
+
+CANNOT_START = 126
+INPUT_DIR = ".cache/daytona-cli"
+"""Under the sandbox user's home: piped stdin waits there as a file while the command runs."""
+
+
+def check_env(pairs: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` pairs as a dict; a key the shell could not export is a usage error."""
+    env: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier() or not key.isascii():
+            raise usage(
+                f"--env expects KEY=VALUE with a shell variable name as KEY, got {pair!r}",
+                hint="e.g. -e DEBUG=1",
+            )
+        env[key] = value
+    return env
+
+
+def wrapped(line: str, *, cwd: str | None, env: dict[str, str], stdin: str | None) -> str:
+    """The command line for a session: ``line`` unchanged, run in ``cwd`` (exit 126 when the
+    shell cannot change to it), with ``env`` exported, reading stdin from the shell word
+    ``stdin`` (None: the session's input pipe, for typed input)."""
+    body = line + "\n"
+    if env:
+        exports = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
+        body = f"export {exports}\n{body}"
+    if cwd is not None:
+        body = f"if cd -- {shlex.quote(cwd)}; then\n{body}else (exit {CANNOT_START}); fi\n"
+    redirect = f" < {stdin}" if stdin is not None else ""
+    return f"{{ {body}}}{redirect}"
+
+
+@contextlib.contextmanager
+def uploaded_stdin(files: SandboxFiles, streams: Streams) -> Iterator[str]:
+    """Upload stdin, to its end, as a file in the sandbox; yields the shell word that names
+    it (``"$HOME"/...``: the session's shell and ``/user-home-dir`` share the home). The
+    file is deleted on leaving, whatever happened."""
+    name = f"stdin-{uuid.uuid4()}"
+    path = f"{files.home_dir().rstrip('/')}/{INPUT_DIR}/{name}"
+    try:
+        files.upload(path, streams.stdin_chunks(), None)
+        yield f'"$HOME"/{INPUT_DIR}/{name}'
+    finally:
+        with contextlib.suppress(CliError):
+            files.delete(path)
+
+
+class TypedInput:
+    """Lines typed on the terminal, sent to the command as they come (``SendInput``).
+
+    A daemon thread reads the terminal; the terminal echoes what is typed, so the command is
+    started with ``suppressInputEcho``. End-of-file (Ctrl-D) stops the forwarding: the
+    input API cannot pass it on.
+    """
+
+    def __init__(self, stdin: Any, send: Callable[[str], None]) -> None:
+        self.stdin = stdin
+        self.send = send
+        self.stopped = threading.Event()
+        self.error: CliError | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def _run(self) -> None:
+        try:
+            for line in self._lines():
+                if self.stopped.is_set():
+                    return
+                self.send(line)
+        except CliError as err:
+            self.error = err
+        except Exception:  # the run has ended and closed the client meanwhile
+            return
+
+    def _lines(self) -> Iterator[str]:
+        """Lines as typed: from the descriptor, polled so that :meth:`stop` ends the thread
+        (nothing is left blocked on stdin's buffer), or by ``readline`` without one."""
+        import os
+        import select
+
+        try:
+            descriptor = self.stdin.fileno()
+        except (AttributeError, OSError, ValueError):
+            yield from iter(self.stdin.readline, "")
+            return
+        while not self.stopped.is_set():
+            ready, _, _ = select.select([descriptor], [], [], 0.1)
+            if not ready:
+                continue
+            data = os.read(descriptor, 64 * 1024)
+            if not data:
+                return
+            yield data.decode("utf-8", "replace")
