@@ -16,6 +16,7 @@ from daytona_cli import __version__
 from daytona_cli.commands.base import Group, at_least, help_when_no_command
 from daytona_cli.context import AppContext, Runtime
 from daytona_cli.errors import EXIT_CODES_HELP, Category, CliError
+from daytona_cli.interrupts import INTERRUPTED, TERMINATED, exit_on_next_interrupt
 
 app = typer.Typer(
     name="daytona-cli",
@@ -143,10 +144,10 @@ def _exit_code(state: AppContext, exc: BaseException) -> int:
     if isinstance(exc, (KeyboardInterrupt, typer.Abort)) or (
         isinstance(exc, CliError) and exc.category is Category.INTERRUPTED
     ):
-        _exit_on_next_interrupt()
+        exit_on_next_interrupt()
         word = "terminated" if state.terminated else "interrupted"
         out.error(exc if isinstance(exc, CliError) else CliError(Category.INTERRUPTED, word))
-        return TERMINATED if state.terminated else 130
+        return TERMINATED if state.terminated else INTERRUPTED
     if isinstance(exc, typer.TyperException):  # a usage error found by Click (vendored by Typer)
         return _usage_exit(state, exc)
     if isinstance(exc, CliError):
@@ -197,10 +198,6 @@ def _usage_exit(state: AppContext, exc: typer.TyperException) -> int:
     return 2 if exc.exit_code == 2 else 1
 
 
-TERMINATED = 143
-"""The exit code after SIGTERM (128 + 15), as a shell reports a process it ended."""
-
-
 def _handle_sigterm_as_ctrl_c(state: AppContext) -> Any:
     """SIGTERM (``timeout``, ``docker stop``, a cancelled CI job) is handled as Ctrl-C is: the
     same tidy-up and messages (a create still prints the new ID), then exit 143. Returns the
@@ -218,17 +215,6 @@ def _handle_sigterm_as_ctrl_c(state: AppContext) -> Any:
     return signal.signal(signal.SIGTERM, terminate)
 
 
-def _exit_on_next_interrupt() -> None:
-    """After the first Ctrl-C or SIGTERM the CLI is only tidying up; a second one ends it at
-    once."""
-    import signal
-    import threading
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(130))
-        signal.signal(signal.SIGTERM, lambda _signum, _frame: os._exit(TERMINATED))
-
-
 def _silence(stdout: Any) -> None:
     """Point stdout at /dev/null so that the final flush after a broken pipe is quiet."""
     try:
@@ -240,7 +226,7 @@ def _silence(stdout: Any) -> None:
 
 def main() -> None:
     code = run(sys.argv[1:])
-    if code in (130, TERMINATED):
+    if code in (INTERRUPTED, TERMINATED):
         # Interpreter shutdown may still join in-flight bulk workers: Ctrl-C again ends it at once.
-        _exit_on_next_interrupt()
+        exit_on_next_interrupt()
     sys.exit(code)
