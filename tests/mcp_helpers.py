@@ -58,8 +58,13 @@ class Agent:
     """An MCP host's view of the server, in-process: list the tools, call one."""
 
     def __init__(
-        self, fake: FakeDaytona, workdir: Path, clock: Clock, env: Mapping[str, str] | None = None
+        self,
+        fake: FakeDaytona,
+        workdir: Path,
+        clock: Clock | None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        """``clock`` None: real time (a command runs as a real process in the fake)."""
         self.stdout, self.stderr = io.StringIO(), io.StringIO()
         streams = Streams(stdout=self.stdout, stderr=self.stderr, stdin=io.StringIO())
         environ = {"DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": BASE_URL, **(env or {})}
@@ -68,7 +73,7 @@ class Agent:
             cwd=workdir,
             streams=streams,
             transport=httpx.MockTransport(fake.handler),
-            clock=clock,
+            clock=clock or Clock(),
         )
         self.app = AppContext(runtime)
         self.server = build_server(Session(self.app))

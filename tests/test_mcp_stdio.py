@@ -74,9 +74,9 @@ async def every_tool(client: Client) -> None:
     got = structured(await client.call_tool("get_sandbox", {"sandbox": made["id"]}))
     assert got["name"] == "agent-box"
     ran = await client.call_tool(
-        "execute_command", {"sandbox": "agent-box", "command": "echo hello; exit 4"}
+        "execute_command", {"sandbox": "agent-box", "command": "echo hello; echo oops >&2; exit 4"}
     )
-    assert structured(ran) == {"exitCode": 4, "stdout": "hello\n", "stderr": ""}
+    assert structured(ran) == {"exitCode": 4, "stdout": "hello\n", "stderr": "oops\n"}
     assert (
         structured(await client.call_tool("stop_sandbox", {"sandbox": "agent-box"}))["state"]
         == "stopped"
@@ -114,7 +114,9 @@ def test_an_agent_host_drives_every_tool_over_stdio(
     assert API_KEY not in log
     methods = [(request.method, request.url.path) for request in fake.requests]
     assert ("POST", "/api/sandbox") in methods
-    assert any(path.endswith("/process/execute") for _method, path in methods)
+    # A command runs in a toolbox session of its own, deleted afterwards.
+    assert any(path.endswith("/exec") and "/process/session/" in path for _m, path in methods)
+    assert any(method == "DELETE" and "/process/session/" in path for method, path in methods)
 
 
 def test_without_a_key_the_server_starts_lists_its_tools_and_every_call_says_so(

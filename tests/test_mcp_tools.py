@@ -17,16 +17,20 @@ import pytest
 
 from daytona_cli.mcp_server import tools
 from daytona_cli.states import LISTABLE_STATES
-from tests.conftest import API_KEY, Slow, VirtualClock
+from tests.conftest import API_KEY, Slow, VirtualClock, on_real_clock
 from tests.fake_daytona import DEFAULT_SNAPSHOT, FakeDaytona
 from tests.mcp_helpers import TOOL_NAMES, Agent, error, text
 
 PROXY_EXEC = "/toolbox-proxy/*/process/execute"
+SESSION_EXEC = "/toolbox-proxy/*/process/session/*/exec"
 
 
 @pytest.fixture
-def agent(fake: FakeDaytona, isolated: Path, clock: VirtualClock) -> Iterator[Agent]:
-    made = Agent(fake, isolated, clock.as_clock())
+def agent(
+    fake: FakeDaytona, isolated: Path, clock: VirtualClock, request: pytest.FixtureRequest
+) -> Iterator[Agent]:
+    # A command runs as a real process in the fake: tests of execute_command run on real time.
+    made = Agent(fake, isolated, None if on_real_clock(request) else clock.as_clock())
     yield made
     made.close()
 
@@ -251,20 +255,49 @@ def test_starting_a_sandbox_in_error_fails_as_a_conflict(agent: Agent, fake: Fak
 # == execute_command =============================================================================
 
 
-def test_execute_command_answers_the_exit_code_and_output(agent: Agent, fake: FakeDaytona) -> None:
+@pytest.mark.real_clock
+def test_execute_command_answers_the_exit_code_and_stdout_and_stderr_apart(
+    agent: Agent, fake: FakeDaytona
+) -> None:
     fake.add_sandbox("demo")
     result = agent.call(
-        "execute_command", sandbox="demo", command="echo out; echo err >&2; exit 3", timeout=30
+        "execute_command", sandbox="demo", command="echo out; echo err >&2; (exit 3)", timeout=30
     )
     assert not result.is_error, result
-    # Today's one-shot route merges the two streams (execute.run_command).
-    assert result.structured_content == {"exitCode": 3, "stdout": "out\nerr\n", "stderr": ""}
-    assert text(result) == "exit code 3\n--- stdout ---\nout\nerr"
-    assert sent(fake, "POST", PROXY_EXEC) == [
-        {"command": "echo out; echo err >&2; exit 3", "timeout": 30}
-    ]
+    assert result.structured_content == {"exitCode": 3, "stdout": "out\n", "stderr": "err\n"}
+    assert text(result).startswith("exit code 3\n--- stdout ---\nout")
+    (started,) = sent(fake, "POST", SESSION_EXEC)
+    assert started["runAsync"] is True and "echo out; echo err >&2; (exit 3)" in started["command"]
+    assert sent(fake, "POST", PROXY_EXEC) == []  # not the one-shot route
+    assert len(fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*")) == 1
 
 
+@pytest.mark.real_clock
+def test_a_command_that_ends_the_shell_itself_still_answers_its_exit_code(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    fake.add_sandbox("demo")
+    result = agent.call("execute_command", sandbox="demo", command="echo bye; exit 4")
+    assert result.structured_content is not None
+    assert (result.structured_content["exitCode"], result.structured_content["stdout"]) == (
+        4,
+        "bye\n",
+    )
+
+
+def test_on_a_server_without_a_toolbox_proxy_the_output_comes_merged(
+    isolated: Path, old_fake: FakeDaytona
+) -> None:
+    old_fake.add_sandbox("vintage")
+    agent = Agent(old_fake, isolated, None)
+    try:
+        result = agent.call("execute_command", sandbox="vintage", command="echo out; echo err >&2")
+    finally:
+        agent.close()
+    assert result.structured_content == {"exitCode": 0, "stdout": "out\nerr\n", "stderr": ""}
+
+
+@pytest.mark.real_clock
 def test_a_stopped_sandbox_is_an_error_saying_to_start_it_unless_start_is_true(
     agent: Agent, fake: FakeDaytona
 ) -> None:
@@ -279,30 +312,46 @@ def test_a_stopped_sandbox_is_an_error_saying_to_start_it_unless_start_is_true(
     assert fake.sandbox("demo")["state"] == "started"
 
 
-def test_exit_code_minus_one_is_explained_in_the_text(agent: Agent, fake: FakeDaytona) -> None:
+@pytest.mark.real_clock
+def test_a_working_directory_that_does_not_exist_is_exit_126_with_the_shells_reason(
+    agent: Agent, fake: FakeDaytona
+) -> None:
     fake.add_sandbox("demo")
     result = agent.call("execute_command", sandbox="demo", command="ls", cwd="/no/such/dir")
+    assert not result.is_error
+    assert result.structured_content is not None
+    assert result.structured_content["exitCode"] == 126
+    assert "/no/such/dir" in result.structured_content["stderr"]
+
+
+def test_exit_code_minus_one_is_explained_in_the_text(
+    isolated: Path, old_fake: FakeDaytona
+) -> None:
+    old_fake.add_sandbox("demo")
+    agent = Agent(old_fake, isolated, None)
+    try:
+        result = agent.call("execute_command", sandbox="demo", command="ls", cwd="/no/such/dir")
+    finally:
+        agent.close()
     assert not result.is_error
     assert result.structured_content is not None
     assert result.structured_content["exitCode"] == -1
     first = text(result).splitlines()[0]
     assert first.startswith("exit code -1; the sandbox reported exit code -1: the command")
     assert "killed by a signal" in first
-    assert sent(fake, "POST", PROXY_EXEC)[0]["cwd"] == "/no/such/dir"
 
 
-def test_a_command_that_times_out_is_a_timeout_error_with_the_daemons_code(
+@pytest.mark.real_clock
+def test_a_command_that_times_out_is_killed_and_a_timeout_error(
     agent: Agent, fake: FakeDaytona
 ) -> None:
     fake.add_sandbox("demo")
-    fake.inject("POST", PROXY_EXEC, status=408)
-    body = error(agent.call("execute_command", sandbox="demo", command="sleep 60", timeout=5))
-    assert (body["code"], body["status"]) == ("timeout", 408)
-    assert body["message"] == (
-        "the command timed out after 5 s and was killed; the API discards its output"
-    )
+    body = error(agent.call("execute_command", sandbox="demo", command="sleep 60", timeout=1))
+    assert body["code"] == "timeout"
+    assert body["message"] == "the command timed out after 1 s and was killed"
     assert body["hint"].startswith("raise timeout, or write output to a file")
-    assert body["apiCode"]  # the daemon's own code is kept, as under the CLI's --json
+    # Its session is deleted, and with it the command.
+    assert len(fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*")) == 1
 
 
 # == failures: bad input, no key, bugs ===========================================================

@@ -150,8 +150,11 @@ class HttpClient:
         subject: str | None = None,
         idempotent: bool = True,
         done_after_ambiguous: Collection[int] = (),
+        headers: Mapping[str, str] | None = None,
+        raw: bool = False,
     ) -> Any:
-        """Send one API call, retrying what is safe to retry, and return its decoded JSON.
+        """Send one API call, retrying what is safe to retry, and return its decoded JSON (the
+        body's bytes with ``raw``); ``headers`` are sent besides the client's own.
 
         Idempotent calls are retried on transport failures and on 429/5xx. Others (create, exec)
         only when the request surely did not act: it was never sent, or the answer was 429. All
@@ -168,7 +171,7 @@ class HttpClient:
             attempt += 1
             try:
                 response = self._send_once(method, url, params, json_body, read_timeout, deadline,
-                                           attempt)  # fmt: skip
+                                           attempt, headers)  # fmt: skip
             except _Failed as failed:
                 ambiguous = ambiguous or failed.sent
                 if (idempotent or not failed.sent) and self.backoff(attempt, None, deadline):
@@ -197,7 +200,7 @@ class HttpClient:
                     status=status,
                     reason=Reason.REDIRECT,
                 )
-            return _decode_json(response)
+            return response.content if raw else _decode_json(response)
 
     def object(self, method: str, url: str, **kwargs: Any) -> JSONObject:
         """:meth:`request` for a call whose answer must be a JSON object."""
@@ -228,6 +231,7 @@ class HttpClient:
         read_timeout: float,
         deadline: float,
         attempt: int,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """One attempt. The body is read chunk by chunk against the deadline (httpx's read
         timeout is per chunk, so a server trickling one byte a second would never trip it)."""
@@ -242,6 +246,7 @@ class HttpClient:
             url,
             params=list(params) if params else None,
             json=json_body,
+            headers=headers,
             timeout=httpx.Timeout(
                 min(read_timeout, remaining), connect=min(CONNECT_TIMEOUT, remaining)
             ),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from daytona_cli.client.errors import malformed
 from daytona_cli.client.http import path_segment
-from daytona_cli.client.stream import LogStream, follow
+from daytona_cli.client.stream import SPLIT_OUTPUT, LogStream, follow
 from daytona_cli.errors import CliError, Reason
 
 if TYPE_CHECKING:
@@ -94,6 +94,18 @@ class ToolboxSession:
             subject=self.sandbox_id,
             idempotent=False,
         )
+
+    def logs(self, command_id: str) -> bytes:
+        """``GetSessionCommandLogs`` once: the raw log so far, each chunk behind its stdout or
+        stderr prefix (``X-Daytona-Split-Output: true``; split it with ``stream.Demux``)."""
+        answer = self.http.request(
+            "GET",
+            f"{self.url}/command/{path_segment(command_id)}/logs",
+            subject=self.sandbox_id,
+            headers=SPLIT_OUTPUT,
+            raw=True,
+        )
+        return bytes(answer or b"")
 
     def follow(self, command_id: str) -> AbstractContextManager[LogStream]:
         """The command's raw log as it grows (``GetSessionCommandLogs`` with ``follow``)."""

@@ -1,19 +1,34 @@
-"""Running one command for ``execute_command``: the one function that decides how.
+"""Running one command for ``execute_command``: in a fresh toolbox session, stdout and stderr
+apart, as ``sandbox exec`` does; the one-shot route (merged output) only where a server or
+daemon has no session API.
 
-Today this is the toolbox's one-shot route (``ExecuteCommand`` in toolbox.yaml, or the legacy
-route; NOTES.md, Running commands), whose answer merges stdout and stderr. When the session
-runner of issue 11 (exec through a toolbox session, stdout and stderr apart) is on main,
-:func:`run_command` switches to it; its callers and its result's shape stay as they are.
+The log is read with ``GetSessionCommandLogs`` (the raw form, ``X-Daytona-Split-Output``) rather
+than followed over a WebSocket: a tool answers once, at the end, so polling costs nothing that
+matters and needs no socket upgrade. The command is wrapped with the same end markers as
+``exec``'s (``exec_end.py``), so the output is complete when the exit code is read (the daemon
+records the exit code before its last lines reach the log). NOTES.md, Running commands.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import TypedDict
 
+from daytona_cli.client.sessions import ToolboxSession
+from daytona_cli.client.stream import STDERR, STDOUT, Demux
 from daytona_cli.commands.sandbox.exec import execute_body, timed_out
+from daytona_cli.commands.sandbox.exec_end import EndMarkers
+from daytona_cli.commands.sandbox.exec_input import wrapped
+from daytona_cli.commands.sandbox.exec_stream import session_id
 from daytona_cli.context import AppContext
-from daytona_cli.errors import CliError
+from daytona_cli.errors import Category, CliError
 from daytona_cli.types import JSONObject
+
+POLL_FIRST = 0.1
+POLL_CAP = 1.0
+DRAIN = 1.0
+"""Seconds to wait for the end markers once the exit code is known: a command that ends the
+session's shell itself (``exit 3``, a signal) never prints them."""
 
 
 class CommandResult(TypedDict):
@@ -30,19 +45,80 @@ def run_command(
 ) -> CommandResult:
     """Run ``command`` (one shell command line) once in the started ``sandbox``; never retried.
 
-    ``cwd`` is the working directory in the sandbox; ``timeout`` kills the command after that
-    many whole seconds (None or 0: only the API's own limit, about 6 minutes).
+    ``cwd`` is the working directory in the sandbox; ``timeout`` kills the command (its session
+    deleted) after that many seconds, None or 0 for no limit. stdout and stderr come apart
+    (decoded as UTF-8, invalid bytes replaced); on a server without a toolbox proxy, or a
+    daemon without sessions, both come merged in ``stdout`` from the one-shot route.
 
-    Today: one ``POST .../process/execute`` (``client.toolbox.execute``), which answers
-    ``{"exitCode", "result"}`` with stdout and stderr merged in ``result``: ``stdout`` holds
-    both and ``stderr`` is empty. TO SWITCH when issue 11 lands: run the command through the
-    toolbox session runner instead and fill ``stdout`` and ``stderr`` apart; nothing else in
-    the MCP server changes.
-
-    Errors: a timeout is a :class:`CliError` of category ``timeout`` (the API discards the
-    output); a lost answer has reason ``EXEC_UNKNOWN`` (the command may have run); the rest as
-    the client raises them.
+    Errors: a timeout is a :class:`CliError` of category ``timeout``; a lost answer has reason
+    ``EXEC_UNKNOWN`` (the command may have run); the rest as the client raises them.
     """
+    session = app.client().toolbox.session(sandbox, session_id())
+    if session is not None:
+        try:
+            session.create()
+        except CliError as err:
+            if not session.missing_api(err):
+                raise
+        else:
+            try:
+                return _in_session(app, session, command, cwd, timeout)
+            finally:
+                with contextlib.suppress(CliError):
+                    session.delete()  # kills the command if it still runs
+    return _one_shot(app, sandbox, command, cwd, timeout)
+
+
+def _in_session(
+    app: AppContext, session: ToolboxSession, command: str, cwd: str | None, timeout: int | None
+) -> CommandResult:
+    markers = EndMarkers()
+    line = markers.command(wrapped(command, cwd=cwd, env={}, stdin="/dev/null"))
+    command_id = session.start(line)
+    clock = app.clock
+    deadline = clock.monotonic() + timeout if timeout else None
+    delay = POLL_FIRST
+    code: int | None = None
+    exited_at = 0.0
+    while True:
+        raw = session.logs(command_id)
+        done = _output(raw, markers)
+        if done is not None:
+            return done
+        if code is None:
+            code = session.exit_code(command_id)
+            exited_at = clock.monotonic()
+        elif clock.monotonic() - exited_at >= DRAIN:
+            return _output(raw, markers, code) or {"exitCode": code, "stdout": "", "stderr": ""}
+        if deadline is not None and clock.monotonic() >= deadline:
+            raise CliError(
+                Category.TIMEOUT,
+                f"the command timed out after {timeout} s and was killed",
+                hint="raise timeout, or write output to a file in the sandbox and read it after",
+            )
+        left = None if deadline is None else max(0.0, deadline - clock.monotonic())
+        clock.sleep(delay if left is None else min(delay, left))
+        delay = min(2 * delay, POLL_CAP)
+
+
+def _output(raw: bytes, markers: EndMarkers, code: int | None = None) -> CommandResult | None:
+    """The command's result once the whole log is in (both end markers), or with ``code``
+    when the shell ended without them; else None."""
+    fresh = EndMarkers(markers.token)  # the whole log so far, scanned from its start
+    demux = Demux()
+    kept: dict[int, bytearray] = {STDOUT: bytearray(), STDERR: bytearray()}
+    for target, data in fresh.feed(demux.feed(raw) + demux.flush()):
+        kept[target] += data
+    code = fresh.exit_code if fresh.exit_code is not None else code
+    if code is None:
+        return None
+    text = {key: bytes(value).decode("utf-8", "replace") for key, value in kept.items()}
+    return {"exitCode": code, "stdout": text[STDOUT], "stderr": text[STDERR]}
+
+
+def _one_shot(
+    app: AppContext, sandbox: JSONObject, command: str, cwd: str | None, timeout: int | None
+) -> CommandResult:
     try:
         answer = app.client().toolbox.execute(sandbox, execute_body(command, cwd, timeout))
     except CliError as err:

@@ -108,8 +108,11 @@ class CommandOutput(BaseModel):
         description="The command's exit code; -1: it could not be started, or a signal "
         "killed it (its output so far is kept)."
     )
-    stdout: str = Field(description="What the command wrote (today with its stderr merged in).")
-    stderr: str = Field(description="What it wrote to stderr, when told apart from stdout.")
+    stdout: str = Field(
+        description="What the command wrote to stdout (with its stderr too on a server without "
+        "a toolbox session API, where the two come merged)."
+    )
+    stderr: str = Field(description="What the command wrote to stderr.")
 
 
 def register_tools(server: MCPServer[Any], answer: Answer, session: Session) -> None:

@@ -24,8 +24,9 @@ STATUS_VARIABLE = "__daytona_cli_status"
 class EndMarkers:
     """The markers of one run: :meth:`command` adds them, :meth:`feed` takes them out."""
 
-    def __init__(self) -> None:
-        self.token = f"daytona-cli-end-{uuid.uuid4().hex}".encode()
+    def __init__(self, token: bytes | None = None) -> None:
+        """A fresh token, or ``token`` again (to scan a log of the same run from its start)."""
+        self.token = token or f"daytona-cli-end-{uuid.uuid4().hex}".encode()
         self._scanners = {STDOUT: _Scanner(self.token), STDERR: _Scanner(self.token)}
 
     def command(self, line: str) -> str:
