@@ -12,6 +12,7 @@ records the exit code before its last lines reach the log). NOTES.md, Running co
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import TypedDict
 
 from daytona_cli.client.sessions import ToolboxSession
@@ -29,6 +30,23 @@ POLL_CAP = 1.0
 DRAIN = 1.0
 """Seconds to wait for the end markers once the exit code is known: a command that ends the
 session's shell itself (``exit 3``, a signal) never prints them."""
+
+
+_RUNNING: set[ToolboxSession] = set()
+"""Sessions of commands running now, for :func:`kill_running` when the server is stopped."""
+_LOCK = threading.Lock()
+
+
+def kill_running(app: AppContext) -> None:
+    """Delete the session of every command still running (which kills it): a stopped server
+    leaves nothing behind in the sandboxes. Failures are only noted on stderr."""
+    with _LOCK:
+        sessions = list(_RUNNING)
+    for session in sessions:
+        try:
+            session.delete()
+        except Exception as exc:
+            app.output.info(f"could not delete the session {session.id}: {exc}")
 
 
 class CommandResult(TypedDict):
@@ -55,17 +73,21 @@ def run_command(
     """
     session = app.client().toolbox.session(sandbox, session_id())
     if session is not None:
+        with _LOCK:  # known before it exists, so that a stop never misses it
+            _RUNNING.add(session)
         try:
-            session.create()
-        except CliError as err:
-            if not session.missing_api(err):
-                raise
-        else:
             try:
+                session.create()
+            except CliError as err:
+                if not session.missing_api(err):
+                    raise  # (a daemon without sessions falls through to the one-shot route)
+            else:
                 return _in_session(app, session, command, cwd, timeout)
-            finally:
-                with contextlib.suppress(CliError):
-                    session.delete()  # kills the command if it still runs
+        finally:
+            with _LOCK:
+                _RUNNING.discard(session)
+            with contextlib.suppress(CliError):
+                session.delete()  # kills the command if it still runs
     return _one_shot(app, sandbox, command, cwd, timeout)
 
 

@@ -136,5 +136,38 @@ def build_server(session: Session) -> DaytonaServer:
 
 
 def serve(session: Session) -> None:
-    """Serve MCP on stdin/stdout until the host closes stdin."""
+    """Serve MCP on stdin/stdout until the host closes stdin, or stops the server with SIGTERM
+    or Ctrl-C (:func:`stop_on_signals`)."""
+    stop_on_signals(session)
     build_server(session).run(transport="stdio")
+
+
+STOP_GRACE = 3.0
+"""Seconds a stopping server gives itself to delete the sessions of commands still running."""
+
+
+def stop_on_signals(session: Session) -> None:
+    """SIGTERM (how hosts stop a server) or Ctrl-C ends the server at once, whether idle or in
+    a call: the sessions of commands still running are deleted first (which kills them; at most
+    :data:`STOP_GRACE` seconds), then the process exits 143 or 130. Waiting for the SDK to wind
+    down instead would wait for the next line on stdin, or for a running command to end."""
+    import os
+    import signal
+    import threading
+
+    from daytona_cli.interrupts import INTERRUPTED, TERMINATED
+    from daytona_cli.mcp_server.execute import kill_running
+
+    def stop(signum: int, _frame: object) -> None:
+        code = TERMINATED if signum == signal.SIGTERM else INTERRUPTED
+        signal.signal(signal.SIGINT, lambda *_: os._exit(code))
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(code))
+        tidy = threading.Thread(target=kill_running, args=(session.app,), daemon=True)
+        tidy.start()
+        tidy.join(STOP_GRACE)
+        session.app.output.info("daytona-cli mcp: stopped")
+        os._exit(code)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)

@@ -1,0 +1,95 @@
+"""`daytona-cli mcp` stops when its host stops it (SIGTERM) or a person presses Ctrl-C: at
+once, idle or in the middle of a command, and a running command's session is deleted first.
+Real processes over stdio, spoken to in raw JSON-RPC lines.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp.types import LATEST_PROTOCOL_VERSION
+
+from tests.conftest import API_KEY, CLI
+from tests.fake_daytona import FakeDaytona
+from tests.fake_fixtures import wait_until
+
+
+def start(url: str, workdir: Path) -> subprocess.Popen[bytes]:
+    env = {"PATH": "/usr/bin:/bin", "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": url}
+    return subprocess.Popen(
+        [str(CLI), "mcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=env, cwd=workdir,
+    )  # fmt: skip
+
+
+def send(server: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
+    assert server.stdin is not None
+    server.stdin.write(json.dumps({"jsonrpc": "2.0", **message}).encode() + b"\n")
+    server.stdin.flush()
+
+
+def initialize(server: subprocess.Popen[bytes]) -> None:
+    send(server, {"id": 1, "method": "initialize", "params": {
+        "protocolVersion": LATEST_PROTOCOL_VERSION, "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"},
+    }})  # fmt: skip
+    assert server.stdout is not None
+    assert json.loads(server.stdout.readline())["id"] == 1
+    send(server, {"method": "notifications/initialized"})
+
+
+def stopped_within(server: subprocess.Popen[bytes], seconds: float) -> int | None:
+    try:
+        return server.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+        return None
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_an_idle_server_stops_at_once(
+    fake: FakeDaytona, served: str, isolated: Path, signum: int, code: int
+) -> None:
+    server = start(served, isolated)
+    try:
+        initialize(server)
+        server.send_signal(signum)
+        # stdin stays open: the server must not wait for the host's next line.
+        assert stopped_within(server, 10) == code
+    finally:
+        if server.poll() is None:
+            server.kill()
+        for stream in (server.stdin, server.stdout, server.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_a_server_stopped_in_a_command_deletes_its_session_first(
+    fake: FakeDaytona, served: str, isolated: Path
+) -> None:
+    box = fake.add_sandbox("busy")
+    server = start(served, isolated)
+    try:
+        initialize(server)
+        send(server, {"id": 2, "method": "tools/call", "params": {
+            "name": "execute_command", "arguments": {"sandbox": "busy", "command": "sleep 30"},
+        }})  # fmt: skip
+        wait_until(lambda: bool(fake.sessions_of(box["id"])))
+        server.send_signal(signal.SIGTERM)
+        assert stopped_within(server, 10) == 143
+        assert server.stderr is not None
+        log = server.stderr.read().decode()
+        assert fake.sessions_of(box["id"]) == [], log
+        assert fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*")
+    finally:
+        if server.poll() is None:
+            server.kill()
+        for stream in (server.stdin, server.stdout, server.stderr):
+            if stream is not None:
+                stream.close()
