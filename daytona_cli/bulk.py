@@ -8,6 +8,7 @@ them).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -215,12 +216,15 @@ def run_all(
     *,
     parallel: int = DEFAULT_PARALLEL,
     on_done: Callable[[Outcome], None] = lambda _outcome: None,
+    authenticated: threading.Event | None = None,
 ) -> list[Outcome]:
     """Run ``action`` on every target, at most ``parallel`` at once, outcomes in targets' order.
 
     A failure does not stop the others, except a refused key (401/403: Daytona blocks
-    addresses after repeated failed authentication): the first target runs alone, and after
-    any authentication failure nothing more is started (the rest are :data:`NOT_STARTED`).
+    addresses after repeated failed authentication): the first target starts alone, and the
+    rest only once ``authenticated`` is set (an answer came that was not a refusal of the key)
+    or the first target has finished; after any authentication failure nothing more is
+    started (the rest are :data:`NOT_STARTED`).
     Ctrl-C starts nothing more and raises :class:`BulkInterrupted`. An action returns the API's
     answer, or None when there was nothing to do (and that is fine).
     """
@@ -244,14 +248,12 @@ def run_all(
         ]
 
     try:
-        if not targets or finish(0, attempt(0)) or len(targets) == 1:
-            return settled()
-        if parallel <= 1:
-            for index in range(1, len(targets)):
+        if parallel <= 1 or len(targets) <= 1:
+            for index in range(len(targets)):
                 if finish(index, attempt(index)):
                     break
         else:
-            _run_pool(len(targets), attempt, parallel, finish)
+            _run_pool(len(targets), attempt, parallel, finish, authenticated)
         return settled()
     except KeyboardInterrupt:
         raise BulkInterrupted(settled()) from None
@@ -285,13 +287,23 @@ def _run_pool(
     attempt: Callable[[int], Outcome],
     parallel: int,
     finish: Callable[[int, Outcome], bool],
+    authenticated: threading.Event | None,
 ) -> None:
-    """Targets 1..count-1, ``parallel`` at once; queued ones are dropped on a stop."""
-    from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+    """The first target alone until the key is known to be accepted, then the rest,
+    ``parallel`` at once; what is queued is dropped on a stop."""
+    from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 
-    pool = ThreadPoolExecutor(max_workers=min(parallel, count - 1))
+    pool = ThreadPoolExecutor(max_workers=min(parallel, count))
     try:
-        queued: dict[Future[Outcome], int] = {pool.submit(attempt, i): i for i in range(1, count)}
+        first = pool.submit(attempt, 0)
+        queued: dict[Future[Outcome], int] = {first: 0}
+        while not (authenticated is not None and authenticated.is_set()):
+            if wait([first], timeout=0.02).done:
+                del queued[first]
+                if finish(0, first.result()):
+                    return
+                break
+        queued.update({pool.submit(attempt, i): i for i in range(1, count)})
         for future in as_completed(queued):
             if not future.cancelled() and finish(queued[future], future.result()):
                 pool.shutdown(wait=False, cancel_futures=True)

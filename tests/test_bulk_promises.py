@@ -146,3 +146,24 @@ def test_run_all_on_ctrl_c_raises_with_what_finished_and_what_never_started() ->
         run_all(targets, lambda t: {"id": t.key}, parallel=1, on_done=on_done)
     kinds = [o.skipped for o in caught.value.outcomes]
     assert kinds == [None, None, NOT_STARTED, NOT_STARTED, NOT_STARTED, NOT_STARTED]
+
+
+def test_the_rest_start_once_the_first_answer_came_not_once_the_first_target_is_done() -> None:
+    import threading
+
+    gate = threading.Event()
+    others_started = threading.Event()
+
+    def action(target: Target) -> dict[str, str]:
+        if target.key == "0":
+            gate.set()  # its first request was answered, and not refused
+            # It goes on (waiting for a state, say): the others must not wait for it.
+            if not others_started.wait(5):
+                raise CliError(Category.OTHER, "the others waited for the first to finish")
+        else:
+            others_started.set()
+        return {"id": target.key}
+
+    targets = [Target(key=str(i)) for i in range(3)]
+    outcomes = run_all(targets, action, parallel=4, authenticated=gate)
+    assert [o.error for o in outcomes] == [None, None, None]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -88,6 +89,8 @@ class HttpClient:
         import httpx
 
         self.environ = os.environ if environ is None else environ
+        self.authenticated = threading.Event()
+        """Set by the first answer that was not a refusal of the key (401/403)."""
         self.debug = debug
         self.request_timeout = request_timeout
         self.max_attempts = max(1, max_attempts)
@@ -179,6 +182,8 @@ class HttpClient:
                 failed.error.ambiguous = ambiguous
                 raise failed.error from None
             status = response.status_code
+            if status not in (401, 403):
+                self.authenticated.set()
             if ambiguous and status in done_after_ambiguous:
                 return None
             if status in RETRY_STATUSES:

@@ -184,7 +184,12 @@ def _act(
             elif outcome.result is not None:
                 out.success(_done_message(outcome.result, outcome.target, verb))
 
-        return run_all(targets, action, parallel=opts.parallel, on_done=on_done)
+        # The rest wait for the first action's own answer: a listing's says nothing of whether
+        # the key may act (403), so the gate is cleared here.
+        gate = app.client().http.authenticated
+        gate.clear()
+        return run_all(targets, action, parallel=opts.parallel, on_done=on_done,
+                       authenticated=gate)  # fmt: skip
 
 
 def _report(app: AppContext, verb: Verb, opts: BulkOptions, outcomes: list[Outcome]) -> None:
