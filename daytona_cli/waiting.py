@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection
 
 from daytona_cli.clock import Clock
 from daytona_cli.errors import Category, CliError
-from daytona_cli.render.sandbox import describe
+from daytona_cli.render.sandbox import describe, destroyed_by
 from daytona_cli.states import FAILED
 from daytona_cli.types import JSONObject
 
@@ -52,6 +52,8 @@ def wait_for_state(
                 return sandbox
             if state in FAILED:
                 raise failed_error(sandbox)
+            if state == "destroyed" and not gone_ok:  # the platform's doing: nothing to wait for
+                raise destroyed_error(sandbox)
         if deadline is not None:
             remaining = deadline - clock.monotonic()
             if remaining <= 0:
@@ -66,6 +68,16 @@ def wait_for_state(
                 return None
             raise CliError(Category.NOT_FOUND, f"sandbox {describe(sandbox)} disappeared")
         sandbox = fetched
+
+
+def destroyed_error(sandbox: JSONObject) -> CliError:
+    """A sandbox the platform destroyed (spot eviction, runner-queue timeout): it stays
+    readable for 24 hours but can be neither started nor used (exit 5)."""
+    return CliError(
+        Category.CONFLICT,
+        f"sandbox {describe(sandbox)} was {destroyed_by(sandbox)}; it cannot be started again",
+        hint="create a new sandbox (`daytona-cli sandbox create`)",
+    )
 
 
 def failed_error(sandbox: JSONObject) -> CliError:

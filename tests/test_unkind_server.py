@@ -255,3 +255,23 @@ def test_a_sandbox_renamed_by_a_delete_is_described_by_the_name_the_user_knew() 
     renamed = {"id": "0c1d", "name": "DESTROYED_bulk-9_1796056664590", "state": "destroying"}
     assert describe(renamed) == "bulk-9 (0c1d)"
     assert describe({"id": "0c1d", "name": "DESTROYED_plain"}) == "DESTROYED_plain (0c1d)"
+
+
+def test_delete_wait_on_a_sandbox_already_being_deleted_waits_until_it_is_gone(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    box = fake.add_sandbox("twice")
+    fake.transition_seconds = 5
+    assert cli("sandbox", "delete", box["id"], "--yes").exit_code == 0
+    result = cli("sandbox", "delete", box["id"], "--yes", "--wait")
+    assert (result.exit_code, result.stderr) == (0, f"Sandbox twice ({box['id']}) deleted\n")
+    assert fake.sandbox(box["id"]) is None
+
+
+def test_waiting_for_a_sandbox_the_platform_destroyed_fails_at_once(
+    cli: Cli, fake: FakeDaytona, evicted: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "wait", evicted["id"], "--for", "started", "--timeout", "60")
+    assert (result.exit_code, result.stdout) == (5, "")
+    (line,) = result.stderr.splitlines()
+    assert "evicted from spot capacity" in line and "background" not in line

@@ -7,11 +7,11 @@ from collections.abc import Callable, Collection
 from daytona_cli.commands.options import DEFAULT_RESTORE_TIMEOUT, DEFAULT_WAIT_TIMEOUT
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError
-from daytona_cli.render.sandbox import describe, destroyed_by, state_of
+from daytona_cli.render.sandbox import describe, state_of
 from daytona_cli.render.text import duration
 from daytona_cli.states import FAILED, RESTORING, SETTLED, STOP_GOALS, STOPPED
 from daytona_cli.types import JSONObject
-from daytona_cli.waiting import WaitTimeout, failed_error, wait_for_state
+from daytona_cli.waiting import WaitTimeout, destroyed_error, failed_error, wait_for_state
 
 SETTLING = "its state change to finish"
 """What :func:`when_settled` waits for, in the words of an error."""
@@ -102,16 +102,6 @@ def when_settled(
     current = app.client().get_sandbox(target)
     wait_until(app, current, SETTLED | STOP_GOALS, timeout, SETTLING, gone_ok=True)
     return action(target)
-
-
-def destroyed_error(sandbox: JSONObject) -> CliError:
-    """A sandbox the platform destroyed (spot eviction, runner-queue timeout): it stays
-    readable for 24 hours but can be neither started nor used (exit 5)."""
-    return CliError(
-        Category.CONFLICT,
-        f"sandbox {describe(sandbox)} was {destroyed_by(sandbox)}; it cannot be started again",
-        hint="create a new sandbox (`daytona-cli sandbox create`)",
-    )
 
 
 def start_and_wait(

@@ -18,7 +18,6 @@ from typing import Annotated
 import typer
 
 from daytona_cli.client.files import SandboxFiles
-from daytona_cli.commands.sandbox.common import destroyed_error
 from daytona_cli.commands.sandbox.cp_transfer import (
     Advance,
     download_file,
@@ -34,6 +33,7 @@ from daytona_cli.errors import Category, CliError, usage
 from daytona_cli.params import check_identifier
 from daytona_cli.render.sandbox import describe
 from daytona_cli.types import JSONObject
+from daytona_cli.waiting import destroyed_error
 
 STDIO = "-"
 

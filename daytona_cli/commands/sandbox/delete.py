@@ -70,8 +70,11 @@ def delete_one(app: AppContext, target: Target, *, wait: bool, timeout: float) -
         answer = client.delete_sandbox(target.key)
     except CliError as err:
         gone = _already_gone(app, target, err, timeout)
-        if gone is not None:
+        if gone is not None and not (wait and gone.status == "already being deleted"):
             return gone
+        if gone is not None:  # someone else's delete: --wait still waits for it to be gone
+            wait_until(app, gone.result, {"destroyed"}, timeout, "deleted", gone_ok=True)
+            return Done(gone.result, "deleted", f"Sandbox {_as_known(gone.result, target)} deleted")
         answer = client.delete_sandbox(target.key)  # the other transition has ended
     shown = _as_known(answer, target)
     if destroyed_by_platform(answer):
