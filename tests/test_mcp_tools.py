@@ -201,7 +201,7 @@ def test_get_sandbox_answers_the_api_object_and_the_get_view(
 def test_a_missing_sandbox_is_not_found_with_the_clis_hint(agent: Agent) -> None:
     body = error(agent.call("get_sandbox", sandbox="ghost"))
     assert (body["code"], body["status"]) == ("not_found", 404)
-    assert body["hint"] == "list sandboxes with `daytona-cli sandbox list`"
+    assert body["hint"] == "list sandboxes with the list_sandboxes tool"  # in the tools' words
     assert "get_sandbox: error: " in agent.stderr.getvalue()
     assert agent.stdout.getvalue() == ""
 
@@ -428,3 +428,19 @@ def test_the_key_never_appears_in_a_result_or_the_log(agent: Agent, fake: FakeDa
     assert API_KEY not in text(result) + json.dumps(result.structured_content)
     assert API_KEY not in agent.stderr.getvalue()
     assert agent.stdout.getvalue() == ""
+
+
+def test_errors_speak_of_tools_and_inputs_not_of_cli_commands_and_options(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    body = error(agent.call("create_sandbox", snapshot=DEFAULT_SNAPSHOT, cpu=2))
+    assert body["code"] == "usage"
+    assert "--" not in body["message"] + (body["hint"] or "")
+    assert "daytona-cli" not in body["message"] + (body["hint"] or "")
+
+
+def test_a_name_with_escapes_is_inert_in_the_text_summary(agent: Agent, fake: FakeDaytona) -> None:
+    box = fake.add_sandbox("evil\x1b[31mred")
+    result = agent.call("get_sandbox", sandbox=box["id"])
+    assert "\x1b" not in text(result)
+    assert "evil\\x1b[31mred" in text(result)

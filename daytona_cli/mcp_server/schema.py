@@ -212,8 +212,8 @@ def _execute(server: MCPServer[Any], answer: Answer, session: Session) -> None:
             int | None,
             Field(
                 ge=1,
-                description="Kill the command after this many seconds (its output is then "
-                "lost); default: the API's limit, about 6 minutes.",
+                description="Kill the command after this many seconds (a timeout error); "
+                "default: no limit.",
             ),
         ] = None,
         start: Annotated[

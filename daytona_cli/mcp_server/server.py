@@ -100,6 +100,8 @@ def failure(
     out = session.app.output
     # No "run with --debug" advice: an agent cannot restart the server it is talking to.
     err.hint = hint_for(err, debug=True)
+    err.message = for_agents(err.message)
+    err.hint = for_agents(err.hint) if err.hint else err.hint
     body: JSONObject = json.loads(out.redact(json.dumps(err.to_json(), ensure_ascii=False)))
     line = f"error: {body['error']['message']}"
     if body["error"]["hint"]:
@@ -110,6 +112,37 @@ def failure(
         structured_content={**body, **(made or {})},
         is_error=True,
     )
+
+
+_TOOL_FOR = {
+    "list": "list_sandboxes",
+    "get": "get_sandbox",
+    "delete": "delete_sandbox",
+    "start": "start_sandbox",
+    "stop": "stop_sandbox",
+    "create": "create_sandbox",
+}
+
+
+def for_agents(text: str) -> str:
+    """A CLI message in the words of the tools: ``daytona-cli sandbox get ID`` becomes the
+    ``get_sandbox`` tool on ``ID``, an option ``--cpu`` the input ``cpu``."""
+    import re
+
+    def tool(match: re.Match[str]) -> str:
+        name = _TOOL_FOR.get(match.group(1))
+        if name is None:
+            return match.group(0)
+        target = match.group(2)
+        return f"the {name} tool" + (f" on {target}" if target else "")
+
+    text = re.sub(
+        r"`daytona-cli sandbox list -l ([^=`\s]+)=([^`\s]*)`",
+        lambda m: f'the list_sandboxes tool with labels {{"{m.group(1)}": "{m.group(2)}"}}',
+        text,
+    )
+    text = re.sub(r"`daytona-cli sandbox (\w+)(?: ([^`\s-][^`\s]*))?[^`]*`", tool, text)
+    return re.sub(r"(?<![\w-])--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), text)
 
 
 def internal_error(session: Session, exc: Exception) -> CliError:

@@ -22,7 +22,7 @@ CANNOT_START_OR_KILLED = (
 
 
 def table(items: Sequence[JSONObject], columns: Sequence[Column], now: datetime) -> list[str]:
-    """A heading line, then one aligned line per item (as ``list`` prints in a pipe)."""
+    """A heading line, then one aligned line per item (the cells of ``list`` in a pipe)."""
     view = View(human=False, now=now)
     rows = [[col.heading for col in columns]]
     rows += [[col.value(item, view) for col in columns] for item in items]
@@ -40,7 +40,7 @@ def listing(
     plural, columns = _LISTS[what]
     if not items:
         return f"No {plural} found."
-    head = count(len(items), what, plural)
+    head = count(len(items), what, plural)  # (the table's cells are inert: aligned() does it)
     if truncated:
         head += f" (the first {limit}; there are more: raise limit or narrow the filters)"
     return "\n".join([head + ":", *table(items, columns, now)])
@@ -50,7 +50,7 @@ def sandbox(heading: str, item: JSONObject, now: datetime) -> str:
     """A sentence, then the ``sandbox get`` view as ``key: value`` lines (empty ones left out;
     environment values are never shown)."""
     rows = detail_rows(item, View(human=False, now=now))
-    return "\n".join([heading, *(f"{key}: {inert(value)}" for key, value in rows if value)])
+    return "\n".join([inert(heading), *(f"{key}: {inert(value)}" for key, value in rows if value)])
 
 
 def command(result: JSONObject) -> str:
