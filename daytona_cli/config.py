@@ -126,6 +126,14 @@ def load_settings(
             hint=MISSING_KEY_HINT,
         )
     header_safe("DAYTONA_API_KEY", api_key)
+    if _placeholder(api_key):
+        raise CliError(
+            Category.AUTH,
+            f"DAYTONA_API_KEY is the text {api_key!r}: whatever started daytona-cli (an MCP "
+            "host's configuration, say) did not fill in the key",
+            hint="export DAYTONA_API_KEY in the environment that starts it, or name a file "
+            "holding it with --env-file",
+        )
     raw_url, url_from_file = pick("DAYTONA_API_URL")
     api_url = normalise_api_url(raw_url or DEFAULT_API_URL)
     organization_id, _ = pick("DAYTONA_ORGANIZATION_ID")
@@ -168,6 +176,14 @@ def is_daytonas_own(api_url: str) -> bool:
     """Whether the API URL is Daytona's own service (``app.daytona.io``)."""
     host = (urlsplit(api_url).hostname or "").lower()
     return host in DAYTONAS_OWN_HOSTS
+
+
+def _placeholder(value: str) -> bool:
+    """``${DAYTONA_API_KEY}``, ``${env:DAYTONA_API_KEY}``, ``$DAYTONA_API_KEY``: a variable's
+    name left unexpanded, never a key."""
+    import re
+
+    return re.fullmatch(r"\$\{?[A-Za-z_][\w:.-]*\}?", value) is not None
 
 
 def header_safe(name: str, value: str) -> None:

@@ -555,3 +555,15 @@ def test_an_env_file_that_is_not_a_regular_file_is_read_all_the_same(
 ) -> None:
     result = cli("--env-file", path, "sandbox", "list")
     assert (result.exit_code, result.stderr) == (0, "No sandboxes found.\n")
+
+
+@pytest.mark.parametrize(
+    "value", ["${DAYTONA_API_KEY}", "${env:DAYTONA_API_KEY}", "$DAYTONA_API_KEY"]
+)
+def test_a_key_left_as_an_unexpanded_variable_says_so_and_is_never_sent(
+    cli: Cli, fake: FakeDaytona, value: str
+) -> None:
+    result = cli("sandbox", "list", env={"DAYTONA_API_KEY": value})
+    assert result.exit_code == 4
+    assert "did not fill in the key" in one_line_error(result)
+    assert fake.requests == []

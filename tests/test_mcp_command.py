@@ -84,6 +84,8 @@ def test_an_env_file_given_before_mcp_is_kept_in_the_snippet(cli: Cli, isolated:
     entry = json.loads(result.stdout)["mcpServers"]["daytona"]
     assert entry["args"] == ["--env-file", str(isolated / "ci.env"), "mcp"]
     assert "from-file" not in result.stdout + result.stderr
+    # The key comes from the file: an env entry would override it with the host's value.
+    assert "env" not in entry
 
 
 def test_an_unknown_host_is_a_usage_error_naming_the_hosts(cli: Cli) -> None:

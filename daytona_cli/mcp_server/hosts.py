@@ -77,6 +77,14 @@ def snippet(host: str, launcher: Sequence[str], env_file: Path | None) -> Snippe
                 "VS Code asks for the key once and keeps it in its secret storage.",
             ],
         )
+    if env_file is not None:  # the key comes from that file: an env entry would override it
+        return Snippet(
+            {"mcpServers": {SERVER_NAME: entry}},
+            [
+                f"Add the daytona entry to the host's MCP configuration; the server reads {KEY} "
+                f"from {env_file} (keep it readable only by you: chmod 600).",
+            ],
+        )
     if host == "cursor":
         entry["env"] = {KEY: f"${{env:{KEY}}}"}
         return Snippet(
