@@ -167,3 +167,17 @@ def test_the_rest_start_once_the_first_answer_came_not_once_the_first_target_is_
     targets = [Target(key=str(i)) for i in range(3)]
     outcomes = run_all(targets, action, parallel=4, authenticated=gate)
     assert [o.error for o in outcomes] == [None, None, None]
+
+
+def test_ctrl_c_on_a_large_bulk_action_names_twenty_and_counts_the_rest(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    names = [f"n{i:02}" for i in range(30)]
+    for name in names:
+        fake.add_sandbox(name)
+    interrupt_at(fake, "DELETE", 2)
+    result = cli("sandbox", "delete", *names, "--yes", "--parallel", "1")
+    assert result.exit_code == 130
+    last = result.stderr.splitlines()[-1]
+    assert "28 never started (n02, n03," in last and ", …and 8 more)" in last
+    assert len(last) < 600

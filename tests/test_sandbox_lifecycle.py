@@ -242,8 +242,8 @@ def test_a_409_under_json_is_a_conflict_error(cli: Cli, fake: FakeDaytona) -> No
     )
     result = cli("sandbox", "start", "s", "--json")
     assert sent(fake) == [post("s", "start"), ("GET", "/api/sandbox/s", None), post("s", "start")]
-    # Nothing succeeded, so nothing on stdout (as `get` does); the error is JSON on stderr.
-    assert (result.exit_code, result.stdout) == (5, "")
+    # Nothing succeeded: an empty array on stdout (always JSON there); the error on stderr.
+    assert (result.exit_code, result.stdout) == (5, "[]\n")
     assert json.loads(result.stderr) == {
         "error": {
             "code": "conflict",

@@ -60,7 +60,7 @@ last activity, disk, memory, CPU, and snapshot, which is shortened with … befo
 order ``sandbox list --help`` documents)."""
 
 OUTCOME_COLUMNS = (
-    Column("NAME", lambda row, _view: str(row.get("name") or "")),
+    Column("NAME", _name_cell, key="name"),
     Column("ID", lambda row, _view: str(row.get("id") or "")),
     Column("RESULT", lambda row, _view: str(row.get("result") or ""), min_width=20),
 )

@@ -197,7 +197,7 @@ def _report(app: AppContext, verb: Verb, opts: BulkOptions, outcomes: list[Outco
     the API's objects under --json (each line was printed as it finished)."""
     out = app.output
     if not opts.selector.active:
-        if opts.json_output and any(o.ok for o in outcomes):
+        if opts.json_output:  # an empty array when none succeeded: stdout is always JSON
             out.json([o.result for o in outcomes if o.ok and o.result is not None])
         _report_stop(app, outcomes, named=True)
         return
@@ -232,12 +232,16 @@ def _interrupted(outcomes: list[Outcome]) -> CliError:
     def names(kind: str | None) -> list[str]:
         return [o.target.label() for o in outcomes if o.skipped == kind]
 
+    def listed(labels: list[str]) -> str:
+        shown = ", ".join(labels[:SHOWN])
+        return shown + (f", …and {len(labels) - SHOWN} more" if len(labels) > SHOWN else "")
+
     finished, flying, never = names(None), names(IN_FLIGHT), names(NOT_STARTED)
     parts = [f"{len(finished)} finished"]
     if flying:
-        parts.append(f"{len(flying)} in flight carry on in the background ({', '.join(flying)})")
+        parts.append(f"{len(flying)} in flight carry on in the background ({listed(flying)})")
     if never:
-        parts.append(f"{len(never)} never started ({', '.join(never)})")
+        parts.append(f"{len(never)} never started ({listed(never)})")
     return CliError(Category.INTERRUPTED, "interrupted: " + "; ".join(parts))
 
 
