@@ -117,40 +117,14 @@ def load_settings(
         return (value, True) if value else (None, False)
 
     api_key, key_from_file = pick("DAYTONA_API_KEY")
-    if not api_key:
-        empty = "DAYTONA_API_KEY" in file_values
-        raise CliError(
-            Category.AUTH,
-            "no API key: DAYTONA_API_KEY "
-            + ("has no value in the env file" if empty else "is not set"),
-            hint=MISSING_KEY_HINT,
-        )
-    header_safe("DAYTONA_API_KEY", api_key)
-    if _placeholder(api_key):
-        raise CliError(
-            Category.AUTH,
-            f"DAYTONA_API_KEY is the text {api_key!r}: whatever started daytona-cli (an MCP "
-            "host's configuration, say) did not fill in the key",
-            hint="export DAYTONA_API_KEY in the environment that starts it, or name a file "
-            "holding it with --env-file",
-        )
+    api_key = _checked_key(api_key, empty_in_file="DAYTONA_API_KEY" in file_values)
     raw_url, url_from_file = pick("DAYTONA_API_URL")
     api_url = normalise_api_url(raw_url or DEFAULT_API_URL)
     organization_id, _ = pick("DAYTONA_ORGANIZATION_ID")
     if organization_id:
         header_safe("DAYTONA_ORGANIZATION_ID", organization_id)
     target, _ = pick("DAYTONA_TARGET")
-    attempts_text, _ = pick("DAYTONA_MAX_ATTEMPTS")
-    max_attempts = DEFAULT_MAX_ATTEMPTS
-    if attempts_text:
-        try:
-            max_attempts = int(attempts_text)
-        except ValueError:
-            max_attempts = 0
-        if not 1 <= max_attempts <= 10:
-            raise usage(
-                f"DAYTONA_MAX_ATTEMPTS must be a whole number from 1 to 10, got {attempts_text!r}"
-            )
+    max_attempts = _attempts(pick("DAYTONA_MAX_ATTEMPTS")[0])
     if url_from_file and not key_from_file and env_file is None and not is_daytonas_own(api_url):
         # A ./.env picked up implicitly (a cloned repository may carry one) must not send a key
         # from the real environment to another host; naming the file, or the environment, is consent.
@@ -167,6 +141,41 @@ def load_settings(
         target=target,
         max_attempts=max_attempts,
     )
+
+
+def _checked_key(api_key: str | None, *, empty_in_file: bool) -> str:
+    """The key, or why it cannot be one: missing (exit 4), not a header value (exit 2), an
+    unexpanded ``${...}`` (exit 4)."""
+    if not api_key:
+        raise CliError(
+            Category.AUTH,
+            "no API key: DAYTONA_API_KEY "
+            + ("has no value in the env file" if empty_in_file else "is not set"),
+            hint=MISSING_KEY_HINT,
+        )
+    header_safe("DAYTONA_API_KEY", api_key)
+    if _placeholder(api_key):
+        raise CliError(
+            Category.AUTH,
+            f"DAYTONA_API_KEY is the text {api_key!r}: whatever started daytona-cli (an MCP "
+            "host's configuration, say) did not fill in the key",
+            hint="export DAYTONA_API_KEY in the environment that starts it, or name a file "
+            "holding it with --env-file",
+        )
+    return api_key
+
+
+def _attempts(text: str | None) -> int:
+    """``DAYTONA_MAX_ATTEMPTS``: a whole number from 1 to 10 (usage error otherwise)."""
+    if not text:
+        return DEFAULT_MAX_ATTEMPTS
+    try:
+        attempts = int(text)
+    except ValueError:
+        attempts = 0
+    if not 1 <= attempts <= 10:
+        raise usage(f"DAYTONA_MAX_ATTEMPTS must be a whole number from 1 to 10, got {text!r}")
+    return attempts
 
 
 DAYTONAS_OWN_HOSTS = ("app.daytona.io",)

@@ -98,7 +98,7 @@ def test_pausing_a_container_sandbox_under_json_is_a_conflict_error(
 ) -> None:
     fake.add_sandbox("box")
     result = cli("sandbox", "pause", "box", "--json")
-    assert (result.exit_code, result.stdout) == (5, "")
+    assert (result.exit_code, result.stdout) == (5, "[]\n")
     error = json.loads(result.stderr)["error"]
     assert (error["code"], error["status"]) == ("conflict", 422)
     assert error["message"] == "Pausing is not supported for this sandbox"

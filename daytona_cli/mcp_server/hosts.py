@@ -43,40 +43,10 @@ def snippet(host: str, launcher: Sequence[str], env_file: Path | None) -> Snippe
     ``launcher`` (the executable and any arguments before the global options) with the
     settings of ``env_file`` if given."""
     command, *before = launcher
-    options = ["--env-file", str(env_file)] if env_file is not None else []
     if host == "claude-desktop":
-        key_file = env_file or default_env_file()
-        entry: JSONObject = {
-            "command": command,
-            "args": [*before, "--env-file", str(key_file), "mcp"],
-        }
-        return Snippet(
-            {"mcpServers": {SERVER_NAME: entry}},
-            [
-                "Add the daytona entry to mcpServers in claude_desktop_config.json (Claude "
-                "Desktop: Settings > Developer > Edit Config; on macOS in ~/Library/Application "
-                "Support/Claude/, on Windows in %APPDATA%\\Claude\\), then restart Claude Desktop.",
-                f"Claude Desktop expands no variables: put {KEY}=... in {key_file}, "
-                "readable only by you (chmod 600).",
-            ],
-        )
-    entry = {"type": "stdio", "command": command, "args": [*before, *options, "mcp"]}
-    if host == "vscode":
-        entry["env"] = {KEY: "${input:daytona-api-key}"}
-        prompt = {
-            "type": "promptString",
-            "id": "daytona-api-key",
-            "description": "Daytona API key",
-            "password": True,
-        }
-        return Snippet(
-            {"inputs": [prompt], "servers": {SERVER_NAME: entry}},
-            [
-                "Put this in .vscode/mcp.json in your workspace, or in your user mcp.json "
-                "(command MCP: Open User Configuration), merging inputs and servers.",
-                "VS Code asks for the key once and keeps it in its secret storage.",
-            ],
-        )
+        return _claude_desktop(command, before, env_file)
+    options = ["--env-file", str(env_file)] if env_file is not None else []
+    entry: JSONObject = {"type": "stdio", "command": command, "args": [*before, *options, "mcp"]}
     if env_file is not None:  # the key comes from that file: an env entry would override it
         return Snippet(
             {"mcpServers": {SERVER_NAME: entry}},
@@ -85,16 +55,55 @@ def snippet(host: str, launcher: Sequence[str], env_file: Path | None) -> Snippe
                 f"from {env_file} (keep it readable only by you: chmod 600).",
             ],
         )
-    if host == "cursor":
-        entry["env"] = {KEY: f"${{env:{KEY}}}"}
-        return Snippet(
-            {"mcpServers": {SERVER_NAME: entry}},
-            [
-                "Add the daytona entry to mcpServers in ~/.cursor/mcp.json (every project) or "
-                ".cursor/mcp.json (one project).",
-                f"Cursor fills in {KEY} from its environment: export it before starting Cursor.",
-            ],
-        )
+    return {"vscode": _vscode, "cursor": _cursor}.get(host, _claude_code)(entry)
+
+
+def _claude_desktop(command: str, before: Sequence[str], env_file: Path | None) -> Snippet:
+    key_file = env_file or default_env_file()
+    entry: JSONObject = {"command": command, "args": [*before, "--env-file", str(key_file), "mcp"]}
+    return Snippet(
+        {"mcpServers": {SERVER_NAME: entry}},
+        [
+            "Add the daytona entry to mcpServers in claude_desktop_config.json (Claude "
+            "Desktop: Settings > Developer > Edit Config; on macOS in ~/Library/Application "
+            "Support/Claude/, on Windows in %APPDATA%\\Claude\\), then restart Claude Desktop.",
+            f"Claude Desktop expands no variables: put {KEY}=... in {key_file}, "
+            "readable only by you (chmod 600).",
+        ],
+    )
+
+
+def _vscode(entry: JSONObject) -> Snippet:
+    entry["env"] = {KEY: "${input:daytona-api-key}"}
+    prompt = {
+        "type": "promptString",
+        "id": "daytona-api-key",
+        "description": "Daytona API key",
+        "password": True,
+    }
+    return Snippet(
+        {"inputs": [prompt], "servers": {SERVER_NAME: entry}},
+        [
+            "Put this in .vscode/mcp.json in your workspace, or in your user mcp.json "
+            "(command MCP: Open User Configuration), merging inputs and servers.",
+            "VS Code asks for the key once and keeps it in its secret storage.",
+        ],
+    )
+
+
+def _cursor(entry: JSONObject) -> Snippet:
+    entry["env"] = {KEY: f"${{env:{KEY}}}"}
+    return Snippet(
+        {"mcpServers": {SERVER_NAME: entry}},
+        [
+            "Add the daytona entry to mcpServers in ~/.cursor/mcp.json (every project) or "
+            ".cursor/mcp.json (one project).",
+            f"Cursor fills in {KEY} from its environment: export it before starting Cursor.",
+        ],
+    )
+
+
+def _claude_code(entry: JSONObject) -> Snippet:
     entry["env"] = {KEY: f"${{{KEY}}}"}
     return Snippet(
         {"mcpServers": {SERVER_NAME: entry}},
