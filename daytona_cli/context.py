@@ -112,6 +112,7 @@ class AppContext:
                 organization_id=settings.organization_id,
                 transport=self.runtime.transport,
                 debug=self.output.debug if self.debug else None,
+                notice=self.output.info,
                 max_attempts=settings.max_attempts,
                 monotonic=self.clock.monotonic,
                 sleep=self.clock.sleep,

@@ -731,7 +731,9 @@ def test_a_short_rate_limit_wait_is_honoured_and_the_same_create_sent_again(slow
     assert slow.clock.sleeps[0] == 7.0
     sandbox_id = (slow.fake.sandbox("retry") or {}).get("id")
     assert requests[2:] == [("GET", f"/api/sandbox/{sandbox_id}", None)] * (len(requests) - 2)
-    assert (result.exit_code, result.stdout, result.stderr) == (0, f"{sandbox_id}\n", "")
+    # A wait that long is said, so that nobody wonders why nothing moves.
+    notice = "rate limited: waiting 7 s, as the API asks, before trying again\n"
+    assert (result.exit_code, result.stdout, result.stderr) == (0, f"{sandbox_id}\n", notice)
     assert len(slow.fake.sandboxes) == 1
 
 

@@ -35,6 +35,8 @@ DEFAULT_MAX_ATTEMPTS = 3
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 10.0
+NOTICE_WAIT = 2.0
+"""A wait the API asks for (Retry-After) at least this long is said on stderr."""
 
 
 def path_segment(value: str) -> str:
@@ -80,6 +82,7 @@ class HttpClient:
         organization_id: str | None = None,
         transport: httpx.BaseTransport | None = None,
         debug: Callable[[str], None] | None = None,
+        notice: Callable[[str], None] | None = None,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         monotonic: Callable[[], float] = time.monotonic,
@@ -92,6 +95,8 @@ class HttpClient:
         self.authenticated = threading.Event()
         """Set by the first answer that was not a refusal of the key (401/403)."""
         self.debug = debug
+        self.notice = notice
+        """Hears about a long wait the API asked for, so that a person knows why nothing moves."""
         self.request_timeout = request_timeout
         self.max_attempts = max(1, max_attempts)
         self.monotonic = monotonic
@@ -218,10 +223,13 @@ class HttpClient:
         """Sleep before another attempt; False when out of attempts or the sleep would pass the deadline."""
         if attempt >= self.max_attempts:
             return False
+        asked = wait is not None
         if wait is None:
             wait = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))  # noqa: S311
         if self.monotonic() + wait >= deadline:
             return False
+        if asked and wait >= NOTICE_WAIT and self.notice is not None:
+            self.notice(f"rate limited: waiting {wait:g} s, as the API asks, before trying again")
         if self.debug is not None:
             self.debug(f"* retrying in {wait:.2f} s")
         self.sleep(wait)
