@@ -67,6 +67,19 @@ def parse_pairs(values: Sequence[str], what: str, option: str) -> dict[str, str]
     return pairs
 
 
+def parse_env(values: Sequence[str], option: str = "--env") -> dict[str, str]:
+    """``KEY=VALUE`` environment variables: as :func:`parse_pairs`, and each key a name the
+    shell can export (letters, digits and ``_``, not starting with a digit)."""
+    for raw in values:
+        key, sep, _value = raw.partition("=")
+        if not sep or not key.isidentifier() or not key.isascii():
+            raise usage(
+                f"{option} expects KEY=VALUE with a shell variable name as KEY, got {raw!r}",
+                hint="e.g. -e DEBUG=1",
+            )
+    return parse_pairs(values, "variable", option)
+
+
 def check_states(values: Sequence[str], allowed: Sequence[str] = LISTABLE_STATES) -> list[str]:
     states = []
     for value in values:

@@ -444,3 +444,11 @@ def test_a_name_with_escapes_is_inert_in_the_text_summary(agent: Agent, fake: Fa
     result = agent.call("get_sandbox", sandbox=box["id"])
     assert "\x1b" not in text(result)
     assert "evil\\x1b[31mred" in text(result)
+
+
+def test_an_environment_variable_name_the_shell_cannot_export_is_refused(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    body = error(agent.call("create_sandbox", env={"BAD KEY": "1"}))
+    assert body["code"] == "usage" and "shell variable name" in body["message"]
+    assert fake.requests_to("POST", "/sandbox") == []

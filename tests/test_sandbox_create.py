@@ -823,6 +823,8 @@ def test_auto_pause_alone_turns_auto_stop_off_for_a_sandbox_that_can_pause(
         (["--volume", "data"], "--volume expects VOLUME:/mount/path"),
         (["--volume", "data:relative"], "--volume expects VOLUME:/mount/path"),
         (["--secret", "NOVALUE"], "--secret expects KEY=VALUE"),
+        (["-e", "BAD KEY=1"], "--env expects KEY=VALUE with a shell variable name as KEY"),
+        (["-e", "1X=1"], "--env expects KEY=VALUE with a shell variable name as KEY"),
         (["--dockerfile", "missing/Dockerfile"], "cannot read the Dockerfile missing/Dockerfile"),
         (
             ["--dockerfile", "Dockerfile", "--image", "x:1"],

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from daytona_cli.commands.options import DEFAULT_WAIT_TIMEOUT
 from daytona_cli.errors import usage
-from daytona_cli.params import check_identifier, check_image, parse_pairs
+from daytona_cli.params import check_identifier, check_image, parse_env, parse_pairs
 from daytona_cli.provenance import provenance_labels
 from daytona_cli.types import JSONObject
 
@@ -65,7 +65,7 @@ def create_body(opts: CreateOptions, environ: Mapping[str, str]) -> JSONObject:
         labels = {**provenance_labels(environ), **labels}
     if labels:
         body["labels"] = labels
-    env_vars = parse_pairs(opts.env, "variable", "--env")
+    env_vars = parse_env(opts.env)
     if env_vars:
         body["env"] = env_vars
     secrets = parse_pairs(opts.secrets, "secret", "--secret")

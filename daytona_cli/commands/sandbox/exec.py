@@ -22,11 +22,11 @@ from daytona_cli.commands.sandbox.exec_common import (
     ExecOptions,
     exit_status,
 )
-from daytona_cli.commands.sandbox.exec_input import check_env, uploaded_stdin, wrapped
+from daytona_cli.commands.sandbox.exec_input import uploaded_stdin, wrapped
 from daytona_cli.commands.sandbox.exec_stream import run_streaming, session_id
 from daytona_cli.context import AppContext
 from daytona_cli.errors import EXEC_OWN_FAILURE, EXEC_TIMEOUT, Category, CliError, usage
-from daytona_cli.params import check_identifier
+from daytona_cli.params import check_identifier, parse_env
 from daytona_cli.types import JSONObject
 
 
@@ -237,7 +237,7 @@ def exec_(
         timeout=timeout,
         start=start_first,
         json_output=json_output,
-        env=check_env(env or []),
+        env=parse_env(env or []),
         interactive=interactive,
         merged=merged,
     )

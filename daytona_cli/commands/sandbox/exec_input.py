@@ -19,26 +19,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from daytona_cli.client.files import SandboxFiles
-from daytona_cli.errors import CliError, usage
+from daytona_cli.errors import CliError
 from daytona_cli.streams import Streams
 
 CANNOT_START = 126
 INPUT_DIR = ".cache/daytona-cli"
 """Under the sandbox user's home: piped stdin waits there as a file while the command runs."""
-
-
-def check_env(pairs: list[str]) -> dict[str, str]:
-    """``KEY=VALUE`` pairs as a dict; a key the shell could not export is a usage error."""
-    env: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.isidentifier() or not key.isascii():
-            raise usage(
-                f"--env expects KEY=VALUE with a shell variable name as KEY, got {pair!r}",
-                hint="e.g. -e DEBUG=1",
-            )
-        env[key] = value
-    return env
 
 
 def wrapped(line: str, *, cwd: str | None, env: dict[str, str], stdin: str | None) -> str:
