@@ -188,6 +188,11 @@ def _usage_exit(state: AppContext, exc: typer.TyperException) -> int:
     found = re.search(r"\.?\s+Did you mean (.+)$", text, re.DOTALL)
     message = text[: found.start()] if found else text
     hint = f"did you mean {found.group(1)}" if found else None
+    misplaced = re.match(r"No such option: (--debug|--env-file|--request-timeout|--version)", text)
+    if misplaced:  # Click's "Possible options" would list the command's, not where this one goes
+        option = misplaced.group(1)
+        message = f"{option} is a global option: it goes before the command"
+        hint = f"put it first: `daytona-cli {option} {' '.join(_command_words(usage_ctx))} ...`"
     if usage_ctx is not None:
         hint = hint or f"see `{usage_ctx.command_path} --help`"
         state.output.lines_to_stderr(usage_ctx.get_usage().splitlines())
@@ -196,6 +201,12 @@ def _usage_exit(state: AppContext, exc: typer.TyperException) -> int:
     if own is not None:
         return int(own)
     return 2 if exc.exit_code == 2 else 1
+
+
+def _command_words(ctx: Any) -> list[str]:
+    """The sub-command words of a Click context (``["sandbox", "list"]``), without the program."""
+    words = str(getattr(ctx, "command_path", "") or "").split()
+    return words[1:]
 
 
 def _handle_sigterm_as_ctrl_c(state: AppContext) -> Any:

@@ -567,3 +567,16 @@ def test_a_key_left_as_an_unexpanded_variable_says_so_and_is_never_sent(
     assert result.exit_code == 4
     assert "did not fill in the key" in one_line_error(result)
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("option", ["--debug", "--version"])
+def test_a_global_option_after_the_command_says_where_it_goes(
+    cli: Cli, fake: FakeDaytona, option: str
+) -> None:
+    result = cli("sandbox", "list", option)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == (
+        f"error: {option} is a global option: it goes before the command; "
+        f"put it first: `daytona-cli {option} sandbox list ...`"
+    )
+    assert fake.requests == []

@@ -136,7 +136,7 @@ def test_without_a_key_the_server_starts_lists_its_tools_and_every_call_says_so(
         without_key,
     )
     assert log.splitlines()[0] == (
-        "warning: no API key: DAYTONA_API_KEY is not set: every tool call will fail until it "
-        "is set and the server restarted"
+        "warning: no API key: DAYTONA_API_KEY is not set: every tool call will fail with "
+        "this error until the setting is fixed and the server restarted"
     )
     assert fake.requests == []

@@ -234,8 +234,8 @@ def test_deleting_a_destroyed_sandbox_succeeds_and_says_it_was_already_gone(
 @pytest.mark.parametrize(
     ("command", "code"),
     [(["exec", "ID", "--", "true"], 125), (["exec", "ID", "--start", "--", "true"], 125),
-     (["start", "ID"], 5)],
-    ids=["exec", "exec-start", "start"],
+     (["start", "ID"], 5), (["stop", "ID"], 5)],
+    ids=["exec", "exec-start", "start", "stop"],
 )  # fmt: skip
 def test_running_or_starting_a_destroyed_sandbox_is_a_clear_error(
     cli: Cli, fake: FakeDaytona, evicted: dict[str, Any], command: list[str], code: int

@@ -87,6 +87,12 @@ def config(
     state.output.write(json.dumps(made.config, indent=2) + "\n")
     for note in made.notes:
         state.output.info(note)
+    import importlib.util
+
+    if importlib.util.find_spec("mcp") is None:
+        state.output.warn(
+            f"the server needs the MCP Python SDK, not installed here: {INSTALL_HINT}"
+        )
 
 
 def launcher() -> list[str]:
@@ -123,7 +129,7 @@ def run_serve(state: AppContext) -> None:
         )
     if session.config_error is not None:
         state.output.warn(
-            f"{session.config_error.message}: every tool call will fail until it is set "
-            "and the server restarted"
+            f"{session.config_error.message}: every tool call will fail with this error until "
+            "the setting is fixed and the server restarted"
         )
     serve_stdio(session)

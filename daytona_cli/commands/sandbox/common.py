@@ -148,6 +148,8 @@ def stop_and_wait(app: AppContext, target: str, timeout: float, *, wait: bool = 
         if err.status != 400:
             raise
         current = client.get_sandbox(target)
+        if current.get("state") == "destroyed":
+            raise destroyed_error(current) from None  # say why, not "not stoppable"
         if current.get("state") not in STOPPED:
             raise
         return current
