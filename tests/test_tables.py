@@ -195,6 +195,24 @@ def test_fields_keep_the_headings_colours_and_times_of_the_default_table(
     assert "AUTO STOP INTERVAL" in plain(unknown)
 
 
+def test_fields_on_a_narrow_terminal_cut_values_to_12_characters_and_never_the_id_or_name(
+    cli: Cli, fake: FakeDaytona, fleet: list[dict[str, Any]]
+) -> None:
+    fields = "id,name,snapshot,toolboxProxyUrl"
+    narrow = plain(cli("sandbox", "list", "--fields", fields, tty=True, width=110).stdout)
+    lines = narrow.splitlines()
+    assert max(display_width(line) for line in lines) <= 110
+    assert all(box["id"] in narrow and box["name"] in narrow for box in fleet)
+    cut = [word for line in lines[1:] for word in line.split() if word.endswith("…")]
+    assert cut and all(display_width(word) >= 12 for word in cut)
+    # Too narrow for all of them even so: the line is wider than the terminal, nothing dropped.
+    tiny = plain(cli("sandbox", "list", "--fields", fields, tty=True, width=60).stdout)
+    assert all(heading in tiny.splitlines()[0] for heading in ("ID", "NAME", "SNAPSHOT"))
+    assert max(display_width(line) for line in tiny.splitlines()) > 60
+    piped = cli("sandbox", "list", "--fields", "snapshot").stdout
+    assert LONG_SNAPSHOT in piped and "…" not in piped
+
+
 # == a real pseudo-terminal ======================================================================
 
 
