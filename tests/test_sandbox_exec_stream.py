@@ -208,7 +208,33 @@ def test_quoting_survives_and_the_line_is_sent_unchanged_inside_its_wrapper(
         "",
     )
     [command] = started_commands(fake)
-    assert command.startswith("{ " + shlex.join(argv) + "\n}")
+    assert command.startswith("{ eval " + shlex.quote(shlex.join(argv)) + "\n}")
+
+
+@pytest.mark.parametrize(
+    "line", ['echo "unterminated', "echo $((1+", "if true; then echo x", "echo ok; done", "true\n}"]
+)
+def test_a_syntax_error_in_the_line_is_reported_by_the_shell_and_does_not_hang(
+    served_cli: Cli, fake: FakeDaytona, box: dict[str, Any], line: str
+) -> None:
+    result = served_cli("sandbox", "exec", "box", "--", line)
+    # The shell's own message, and its status (sh and bash say 2, zsh 1); not a CLI error.
+    assert result.exit_code in (1, 2), result
+    assert result.stdout == ""
+    assert result.stderr.strip() and not result.stderr.startswith("error:"), result.stderr
+    assert fake.sessions_of("box") == []
+
+
+@pytest.mark.parametrize(
+    ("cwd", "shown"), [("~", ""), ("~/sub dir", "/sub dir")], ids=["home", "under-home"]
+)
+def test_a_cwd_of_tilde_is_the_users_home(
+    served_cli: Cli, fake: FakeDaytona, box: dict[str, Any], cwd: str, shown: str
+) -> None:
+    home = fake.host_path("box", "/home/daytona")  # the default user's home
+    (home / "sub dir").mkdir(parents=True, exist_ok=True)
+    result = served_cli("sandbox", "exec", "box", "--cwd", cwd, "--", "pwd")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, f"{home}{shown}\n", "")
 
 
 def test_a_here_document_and_a_trailing_comment_keep_working(
@@ -323,6 +349,8 @@ class ClockAfter:
         self.now = 1000.0
 
     def monotonic(self) -> float:
+        if self.ready():
+            self.now += 1.0  # every look at the clock, once ready, is a second later
         return self.now
 
     def sleep(self, seconds: float) -> None:
@@ -353,6 +381,24 @@ def test_a_timeout_kills_the_command_keeps_what_it_printed_and_exits_124(
     [deleted] = fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*")
     assert deleted.url.path.endswith(
         json.loads(fake.requests_to("POST", SESSION)[0].content)["sessionId"]
+    )
+
+
+def test_a_timeout_under_json_puts_the_output_so_far_in_the_json_and_says_so(
+    fake: FakeDaytona, served: str, isolated: Path, box: dict[str, Any]
+) -> None:
+    started = fake.host_path("box", "started")
+    clock = ClockAfter(started.exists)
+    args = ("sandbox", "exec", "box", "--json", "--timeout", "5", "--", "touch started; sleep 30")
+    out, err, finish = start_live(
+        served, isolated, *args, clock=Clock(clock.monotonic, clock.sleep)
+    )
+    assert finish() == 124
+    assert json.loads(bytes(out.data)) == {"exitCode": None, "stdout": "", "stderr": ""}
+    error = json.loads(one_line(bytes(err.data).decode()))["error"]
+    assert error["code"] == "timeout"
+    assert error["message"] == (
+        "the command timed out after 5 s and was killed; its output so far is in the JSON on stdout"
     )
 
 

@@ -10,6 +10,7 @@ client (httpx-ws, imported only here, only when a command streams).
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -51,26 +52,25 @@ class Demux:
         self._held = b""
 
     def feed(self, data: bytes) -> list[tuple[int, bytes]]:
-        """The pieces ``data`` completes, in order; empty pieces are left out."""
+        """The pieces ``data`` completes, in order, one per run of the same stream (a chunk
+        of many stdout lines is one write, not one per line); empty pieces are left out."""
         buffer = self._held + data
         self._held = b""
-        pieces: list[tuple[int, bytes]] = []
+        runs: list[tuple[int, list[bytes]]] = []
         start = 0
         while True:
             found = _next_prefix(buffer, start)
             if found is None:
                 break
             at, target = found
-            if at > start:
-                pieces.append((self.target, buffer[start:at]))
+            _add(runs, self.target, buffer[start:at])
             self.target, start = target, at + 3
         tail = buffer[start:]
         keep = _partial_prefix_length(tail)
         if keep:
             self._held, tail = tail[-keep:], tail[:-keep]
-        if tail:
-            pieces.append((self.target, tail))
-        return pieces
+        _add(runs, self.target, tail)
+        return [(target, b"".join(parts)) for target, parts in runs]
 
     def flush(self) -> list[tuple[int, bytes]]:
         """What is held back, once the stream has ended (it was data, not a prefix)."""
@@ -78,9 +78,23 @@ class Demux:
         return [(self.target, held)] if held else []
 
 
+def _add(runs: list[tuple[int, list[bytes]]], target: int, data: bytes) -> None:
+    if not data:
+        return
+    if runs and runs[-1][0] == target:
+        runs[-1][1].append(data)
+    else:
+        runs.append((target, [data]))
+
+
 def _next_prefix(buffer: bytes, start: int) -> tuple[int, int] | None:
-    found = [(at, target) for p, target in PREFIXES.items() if (at := buffer.find(p, start)) >= 0]
-    return min(found) if found else None
+    """The first prefix at or after ``start``: one scan, so a buffer is read once however
+    many prefixes it holds (looking for each prefix in turn re-read the rest every time)."""
+    found = _PREFIX.search(buffer, start)
+    return (found.start(), PREFIXES[found.group()]) if found else None
+
+
+_PREFIX = re.compile(b"|".join(re.escape(prefix) for prefix in PREFIXES))
 
 
 def _partial_prefix_length(tail: bytes) -> int:
@@ -138,7 +152,16 @@ def follow(http: HttpClient, url: str) -> Iterator[LogStream]:
         http.debug(f"> GET {url} (WebSocket)")
     stack = contextlib.ExitStack()
     try:
-        socket: Any = stack.enter_context(connect_ws(url, http.http, headers=dict(SPLIT_OUTPUT)))
+        # Pings keep an idle stream alive through proxies, but an unanswered one must not end
+        # it: while a slow reader holds the stream back, the pong waits in the queue too.
+        done = threading.Event()
+        stack.callback(done.set)
+        socket: Any = stack.enter_context(
+            connect_ws(
+                url, http.http, headers=dict(SPLIT_OUTPUT), keepalive_ping_timeout_seconds=None
+            )
+        )
+        stack.callback(_discard, socket, done)
     except WebSocketUpgradeError as refused:
         # httpx-ws has closed the answer unread: only its status is left to report.
         status = refused.response.status_code
@@ -161,6 +184,25 @@ def follow(http: HttpClient, url: str) -> Iterator[LogStream]:
         if http.debug is not None:
             http.debug("< 101 Switching Protocols")
         yield LogStream(socket)
+
+
+def _discard(socket: Any, done: threading.Event) -> None:
+    """Throw away what ``socket`` still receives until ``done`` (httpx-ws has closed it).
+
+    httpx-ws's receiving thread hands each message to a bounded queue, and on leaving, it
+    waits for that thread; if the run ended early (a timeout, a reader that went away) with
+    the queue full, the thread would wait for room forever, and so would we. A thread of ours
+    empties the queue meanwhile, so nothing is left blocked.
+    """
+
+    def drain() -> None:
+        while not done.is_set():
+            try:
+                socket.receive(timeout=0.05)
+            except Exception:  # Empty, the close, a broken connection: all end the same
+                done.wait(0.01)  # a closed socket raises at once: do not spin on it
+
+    threading.Thread(target=drain, name="discard log stream", daemon=True).start()
 
 
 def _stream_error(message: str) -> CliError:

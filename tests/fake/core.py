@@ -99,7 +99,9 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
     ``follow_close_delay`` (real seconds a log WebSocket stays open after its command ended,
     default 1 as the daemon); ``ws_chunk_size`` (cut log messages into pieces of this many
     bytes: 1 or 2 splits every stream prefix across messages); ``ws_text_frames`` (send text
-    messages, as older daemons did, instead of binary ones).
+    messages, as older daemons did, instead of binary ones); ``ws_lag`` (real seconds each log
+    message is held back: a slow network, or a daemon behind on its log, so that the exit code
+    is known well before the output has arrived).
     """
 
     def __init__(
@@ -121,6 +123,7 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
         follow_close_delay: float = 1.0,
         ws_chunk_size: int | None = None,
         ws_text_frames: bool = False,
+        ws_lag: float = 0.0,
         rename_on_delete: bool = True,
     ) -> None:
         if server_version not in ("current", "old"):
@@ -143,6 +146,7 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
         self.follow_close_delay = follow_close_delay
         self.ws_chunk_size = ws_chunk_size
         self.ws_text_frames = ws_text_frames
+        self.ws_lag = ws_lag
         self.rename_on_delete = rename_on_delete
         self.ssh_host = "ssh.fake.daytona.test"
         self.ssh_port = 2222

@@ -208,6 +208,8 @@ class _Handler(BaseHTTPRequestHandler):
             for chunk in frames:
                 if self.server.stopping.is_set() or self._client_closed(ws):
                     return
+                if chunk and fake.ws_lag:
+                    time.sleep(fake.ws_lag)
                 for piece in _pieces(chunk, fake.ws_chunk_size):
                     self.wfile.write(ws.send(_message(piece, text=fake.ws_text_frames)))
                 self.wfile.flush()

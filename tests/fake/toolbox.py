@@ -289,19 +289,21 @@ class ToolboxRoutes(_Base):
         return text_response(200, raw if form == "raw" else merged(raw))
 
     def _follow(self, session: ShellSession, command: Any) -> Iterator[bytes]:
-        """The raw log as it grows; ends ``follow_close_delay`` seconds after the command
-        does (the daemon looks for the exit code after 50 idle reads of 20 ms), or at once
-        when the session is deleted. Empty chunks are heartbeats for the server loop."""
+        """The raw log as it grows; ends once the command has ended and the log has been
+        idle for ``follow_close_delay`` seconds (the daemon looks for the exit code after 50
+        idle reads of 20 ms, so a background process that keeps writing keeps it open), or
+        at once when the session is deleted. Empty chunks are heartbeats for the server
+        loop."""
         offset = 0
-        ended_at: float | None = None
+        idle_since = time.monotonic()
         while not session.deleted:
             data, done = command.read_from(offset, 0.02)
             offset += len(data)
             yield data
-            if done:
-                ended_at = time.monotonic() if ended_at is None else ended_at
-                if time.monotonic() - ended_at >= self.follow_close_delay:
-                    return
+            if data:
+                idle_since = time.monotonic()
+            elif done and time.monotonic() - idle_since >= self.follow_close_delay:
+                return
 
     def _command_input(
         self, request: httpx.Request, sandbox_id: str, ids: tuple[str, str]

@@ -2,8 +2,8 @@
 environment variables and stdin, carried in the command line itself.
 
 Session exec takes no ``cwd`` or ``envs`` (NOTES.md, Sessions), so they are shell-quoted into
-the line, which keeps README's quoting rules: the user's line is inserted unchanged, on a line
-of its own, inside a group that zsh, bash and sh all read the same way. stdin is the
+the line, which keeps README's quoting rules: the user's line is handed unchanged to ``eval``,
+quoted as one word, inside a group that zsh, bash and sh all read the same way. stdin is the
 session's input pipe, which has no end-of-file: without ``-i`` the command reads
 ``/dev/null``; piped input is uploaded as a file first and redirected from it; on a terminal,
 lines are forwarded as they are typed (:class:`TypedInput`).
@@ -28,17 +28,28 @@ INPUT_DIR = ".cache/daytona-cli"
 
 
 def wrapped(line: str, *, cwd: str | None, env: dict[str, str], stdin: str | None) -> str:
-    """The command line for a session: ``line`` unchanged, run in ``cwd`` (exit 126 when the
-    shell cannot change to it), with ``env`` exported, reading stdin from the shell word
-    ``stdin`` (None: the session's input pipe, for typed input)."""
-    body = line + "\n"
+    """The command line for a session: ``line`` run by ``eval`` (so that a syntax error in it
+    is reported, with status 1 or 2, instead of swallowing what follows it), in ``cwd`` (exit
+    126 when the shell cannot change to it; ``~`` is the user's home), with ``env`` exported,
+    reading stdin from the shell word ``stdin`` (None: the session's input pipe, for typed
+    input)."""
+    body = f"eval {shlex.quote(line)}\n"
     if env:
         exports = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
         body = f"export {exports}\n{body}"
     if cwd is not None:
-        body = f"if cd -- {shlex.quote(cwd)}; then\n{body}else (exit {CANNOT_START}); fi\n"
+        body = f"if cd -- {directory_word(cwd)}; then\n{body}else (exit {CANNOT_START}); fi\n"
     redirect = f" < {stdin}" if stdin is not None else ""
     return f"{{ {body}}}{redirect}"
+
+
+def directory_word(path: str) -> str:
+    """``path`` as one shell word, ``~`` and ``~/...`` meaning the home as in a shell (and as
+    in ``cp``); anything else quoted as it is."""
+    if path == "~" or path.startswith("~/"):
+        rest = path[2:]
+        return '"$HOME"' + (f"/{shlex.quote(rest)}" if rest else "")
+    return shlex.quote(path)
 
 
 @contextlib.contextmanager

@@ -3,11 +3,12 @@
 The session (``daytona-cli-<uuid>``) is created, the command started with ``runAsync``, and its
 log followed over a WebSocket: stdout to our stdout and stderr to our stderr, byte for byte, as
 they come. The run ends when the command's end markers arrive with its exit code
-(exec_end.py). Should they never come (the command ended the shell itself), a thread watches
-``GetSessionCommand`` for the exit code, and once it is there the stream is drained until it
-has been quiet for a few ticks (the daemon closes it only a second later; NOTES.md, Sessions).
+(exec_end.py). Should they never come (the command ended the shell itself), the stream is
+read until the daemon closes it, which it does only once the command has ended and its log
+has been idle for a second (NOTES.md, Sessions), and the exit code is then asked for. Nothing
+shorter is safe: a known exit code says nothing about how much output is still on its way.
 The session is deleted afterwards whatever happened, which kills the command when it still
-runs (a timeout, Ctrl-C, an error).
+runs (a timeout, Ctrl-C, an error, a reader that went away).
 """
 
 from __future__ import annotations
@@ -35,18 +36,12 @@ from daytona_cli.interrupts import FirstInterrupt
 from daytona_cli.streams import Streams
 from daytona_cli.types import JSONObject
 
-TICK = 0.02
-"""Seconds one wait for the stream lasts before the loop looks at the exit code and the clock."""
-QUIET_TICKS = 3
-"""Once the watched exit code is known, the stream is drained when this many ticks in a row
-are quiet (the daemon reads the log every 20 ms)..."""
-DRAIN_LIMIT = 2.0
-"""...or after this many seconds at most (a background process may keep writing to the log)."""
-WATCH_AFTER = 0.25
+TICK = 0.05
+"""Seconds one wait for the stream lasts before the loop looks at the clock (the deadline)."""
 POLL_FIRST = 0.05
 POLL_CAP = 1.0
-"""The exit code is first asked for after 0.25 s (the markers usually end a short command
-before that), then after 0.05 s, 0.1 s, ... at most every second."""
+"""Once the stream has ended without the markers, the exit code is asked for after 0.05 s,
+0.1 s, ... at most every second (the daemon has it by then; NOTES.md, Sessions)."""
 
 
 class _TimedOut(Exception):
@@ -79,47 +74,6 @@ class Sink:
         return {"exitCode": exit_code, "stdout": text[STDOUT], "stderr": text[STDERR]}
 
 
-class ExitWatch:
-    """``GetSessionCommand`` asked in a thread, with backoff on the injected clock, until the
-    exit code is there (``code``) or :meth:`stop`; a failure just ends the watch (the final
-    check after the stream reports it)."""
-
-    def __init__(self, session: ToolboxSession, command_id: str, clock: Clock) -> None:
-        self.session = session
-        self.command_id = command_id
-        self.clock = clock
-        self.code: int | None = None
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="exec exit watch", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-
-    def _run(self) -> None:
-        self._sleep(WATCH_AFTER)
-        delay = 0.0
-        try:
-            while not self._stopped.is_set():
-                code = self.session.exit_code(self.command_id)
-                if code is not None:
-                    self.code = code
-                    return
-                self._sleep(delay)
-                delay = min(max(2 * delay, POLL_FIRST), POLL_CAP)
-        except Exception:  # noqa: S110 - reported, if it matters, by the final check
-            pass
-
-    def _sleep(self, seconds: float) -> None:
-        """Sleep on the clock in short slices, so that :meth:`stop` is heard soon."""
-        while seconds > 0 and not self._stopped.is_set():
-            step = min(seconds, 0.05)
-            self.clock.sleep(step)
-            seconds -= step
-
-
 def run_streaming(app: AppContext, sandbox: JSONObject, session: ToolboxSession,
                   opts: ExecOptions) -> int | None:  # fmt: skip
     """Run the command in ``session``; the exit code to leave with, or None when the
@@ -143,9 +97,11 @@ def run_streaming(app: AppContext, sandbox: JSONObject, session: ToolboxSession,
             finally:
                 _kill(app, session)
     except _TimedOut:
+        detail = "its output so far is above"
         if opts.json_output:
             app.output.json(sink.json(None))
-        app.output.error(stream_timed_out(opts.timeout, "its output so far is above"))
+            detail = "its output so far is in the JSON on stdout"
+        app.output.error(stream_timed_out(opts.timeout, detail))
         return EXEC_TIMEOUT
     except KeyboardInterrupt:
         if opts.json_output:
@@ -184,48 +140,35 @@ def _run(app: AppContext, session: ToolboxSession, opts: ExecOptions, stdin: str
     started.set()
     clock = app.clock
     deadline = clock.monotonic() + opts.timeout if opts.timeout else None
-    watch = ExitWatch(session, command_id, clock)
     typed = None
     if stdin is None:
         typed = TypedInput(app.runtime.streams.stdin,
                            functools.partial(session.send_input, command_id))  # fmt: skip
-    watch.start()
     try:
         if typed is not None:
             typed.start()
         with session.follow(command_id) as log:
-            _pump(log, markers, watch, sink, clock, deadline)
-        for code in (markers.exit_code, watch.code):
-            if code is not None:
-                return code
+            _pump(log, markers, sink, clock, deadline)
+        if markers.exit_code is not None:
+            return markers.exit_code
         return _final_code(session, command_id, clock, deadline)
     finally:
-        watch.stop()
         if typed is not None:
             typed.stop()
 
 
-def _pump(log: LogStream, markers: EndMarkers, watch: ExitWatch, sink: Sink, clock: Clock,
+def _pump(log: LogStream, markers: EndMarkers, sink: Sink, clock: Clock,
           deadline: float | None) -> None:  # fmt: skip
-    """Write the log as it comes until the end markers are in, the stream ends, or the
-    watched exit code is known and the stream has gone quiet; raises _TimedOut at the
-    deadline."""
+    """Write the log as it comes until the end markers are in or the daemon closes the
+    stream; raises _TimedOut at the deadline."""
     demux = Demux()
-    quiet = 0
-    exit_seen: float | None = None
     try:
         while markers.exit_code is None:
             data = log.receive(TICK)
             if data is None:
                 return
-            quiet = 0 if data else quiet + 1
-            sink.write(markers.feed(demux.feed(data)))
-            if exit_seen is None and watch.code is not None:
-                exit_seen, quiet = clock.monotonic(), 0
-            elif exit_seen is not None and (
-                quiet >= QUIET_TICKS or clock.monotonic() - exit_seen >= DRAIN_LIMIT
-            ):
-                return
+            if data:
+                sink.write(markers.feed(demux.feed(data)))
             if deadline is not None and clock.monotonic() >= deadline:
                 raise _TimedOut
     finally:
@@ -235,7 +178,7 @@ def _pump(log: LogStream, markers: EndMarkers, watch: ExitWatch, sink: Sink, clo
 
 def _final_code(session: ToolboxSession, command_id: str, clock: Clock,
                 deadline: float | None) -> int:  # fmt: skip
-    """The exit code once the stream has ended without the watch seeing it."""
+    """The exit code once the stream has ended without the end markers."""
     delay = POLL_FIRST
     while (code := session.exit_code(command_id)) is None:
         if deadline is not None and clock.monotonic() >= deadline:
