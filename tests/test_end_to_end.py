@@ -32,6 +32,7 @@ from tests.faults_helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SGR = re.compile(rb"\x1b\[([0-9;]*)m")
+README = (ROOT / "README.md").read_text()
 
 
 def installed_env(url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -416,3 +417,42 @@ def test_the_fake_runs_as_a_module_serves_the_cli_and_stops_quietly_on_ctrl_c() 
     ]
     assert direct.status_code == 200
     assert (server.returncode, out, errors) == (0, "", "")
+
+
+def test_the_readmes_try_it_block_runs_as_written(
+    fake: FakeDaytona, served: str, tmp_path: Path
+) -> None:
+    """Every line of "Try it without an account" after the two set-up lines, run by a shell
+    with the installed command, against the seeded fake (served here rather than on 8765)."""
+    block = README.split("### Try it without an account", 1)[1].split("```sh\n", 1)[1]
+    lines = block.split("```", 1)[0].splitlines()
+    assert lines[0].startswith(".venv/bin/python -m tests.fake_daytona ") and "--seed" in lines[0]
+    assert lines[1] == ("export DAYTONA_API_URL=http://127.0.0.1:8765/api DAYTONA_API_KEY=fake-key")
+    fake.seed()
+    fake.follow_close_delay = 0.05
+    (tmp_path / "README.md").write_text(README)
+    script = "\n".join(line.replace(".venv/bin/", f"{CLI.parent}/") for line in lines[2:])
+    ran = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env=installed_env(served),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran
+    assert "Traceback" not in ran.stderr and "error:" not in ran.stderr, ran.stderr
+    out = ran.stdout.splitlines()
+    assert "hello" in out and "exit code 3" in out, ran.stdout
+    assert any(line.startswith("fake/ubuntu:24.04-2\t") for line in out), ran.stdout
+    listed = run_installed("sandbox", "list", "--json", url=served)
+    # demo and vm are gone again; the seeded sandboxes are left as they were.
+    assert sorted(item["name"] for item in json.loads(listed.stdout)) == [
+        "demo-1",
+        "demo-2",
+        "demo-3",
+    ]
+    asked = [(r.method, r.url.path.rsplit("/", 1)[-1]) for r in fake.requests]
+    assert asked.count(("POST", "pause")) == 1
+    assert ("POST", "upload-v2") in asked  # the cp

@@ -277,7 +277,9 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
             self.secrets[name] = value
 
     def seed(self, sandboxes: int = 3, snapshots: int = 3) -> None:
-        """Add demo data: snapshots of a few images, sandboxes across stable states and labels."""
+        """Add demo data: snapshots of a few images, sandboxes across stable states and labels.
+
+        The ``ubuntu`` snapshots are of class ``linux-vm``, so sandboxes made from them pause."""
         images = ("python:3.12", "node:22", "ubuntu:24.04")
         with self._lock:
             now = self.clock()
@@ -292,6 +294,7 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
                     entrypoint=["sleep", "infinity"],
                     createdAt=self._iso(now - 86400 * (index + 1)),
                     lastUsedAt=self._iso(now - 3600 * index),
+                    sandboxClass="linux-vm" if index % len(images) == 2 else "container",
                 )
             usable = [snapshot for snapshot in self.snapshots if snapshot["state"] == "active"]
             base = len(self.sandboxes)
@@ -301,6 +304,7 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
                     f"demo-{index + 1}",
                     state=("started", "stopped", "archived")[index % 3],
                     snapshot=snapshot["name"],
+                    sandboxClass=snapshot.get("sandboxClass") or "container",
                     cpu=snapshot["cpu"],
                     memory=snapshot["mem"],
                     disk=snapshot["disk"],
