@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
 import shlex
 import shutil
 import signal
@@ -25,6 +26,7 @@ import pytest
 
 from daytona_cli.app import run
 from daytona_cli.clock import Clock
+from daytona_cli.commands.sandbox.exec_stream import INPUT_ENDED
 from daytona_cli.context import Runtime
 from daytona_cli.streams import Streams
 from tests.conftest import API_KEY, CLI, Cli
@@ -326,6 +328,36 @@ def test_typed_lines_are_forwarded_as_they_come(
                 proc.kill()
     inputs = fake.requests_to("POST", "/toolbox-proxy/*/process/session/*/command/*/input")
     assert [json.loads(r.content) for r in inputs] == [{"data": "one\n"}, {"data": "two\n"}]
+
+
+def test_ctrl_d_on_a_terminal_says_the_command_runs_on_and_how_to_end_it(
+    fake: FakeDaytona, served: str, box: dict[str, Any]
+) -> None:
+    parent, child = os.openpty()
+    with subprocess.Popen(
+        [str(CLI), "sandbox", "exec", "-i", "box", "--", 'read a; echo "got $a"; read b'],
+        stdin=child,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served},
+    ) as proc:
+        os.close(child)
+        try:
+            assert proc.stdout is not None and proc.stderr is not None
+            os.write(parent, b"one\n")
+            assert proc.stdout.readline() == b"got one\n"
+            os.write(parent, b"\x04")  # Ctrl-D at the start of a line: end of input
+            ready, _, _ = select.select([proc.stderr], [], [], 30)
+            assert ready, "nothing said after Ctrl-D"
+            said = proc.stderr.readline().decode()
+            assert said == f"{INPUT_ENDED}\n"
+            assert proc.poll() is None  # the command still waits for its second line
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(60) == 130
+        finally:
+            os.close(parent)
+            if proc.poll() is None:
+                proc.kill()
 
 
 # -- timeout, Ctrl-C and failures: the session is always deleted ---------------------------------

@@ -72,12 +72,13 @@ class TypedInput:
 
     A daemon thread reads the terminal; the terminal echoes what is typed, so the command is
     started with ``suppressInputEcho``. End-of-file (Ctrl-D) stops the forwarding: the
-    input API cannot pass it on.
+    input API cannot pass it on, so ``on_end`` is called to say so (the command runs on).
     """
 
-    def __init__(self, stdin: Any, send: Callable[[str], None]) -> None:
+    def __init__(self, stdin: Any, send: Callable[[str], None], on_end: Callable[[], None]) -> None:
         self.stdin = stdin
         self.send = send
+        self.on_end = on_end
         self.stopped = threading.Event()
         self.error: CliError | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -94,6 +95,8 @@ class TypedInput:
                 if self.stopped.is_set():
                     return
                 self.send(line)
+            if not self.stopped.is_set():
+                self.on_end()
         except CliError as err:
             self.error = err
         except Exception:  # the run has ended and closed the client meanwhile

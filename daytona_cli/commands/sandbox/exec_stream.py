@@ -48,6 +48,12 @@ class _TimedOut(Exception):
     pass
 
 
+INPUT_ENDED = (
+    "end of input: the toolbox cannot pass it on, so the command is still running "
+    "(and may be waiting for more); press Ctrl-C to end it"
+)
+
+
 def session_id() -> str:
     """A fresh session per run: nothing is shared with another run or another tool."""
     return f"daytona-cli-{uuid.uuid4()}"
@@ -143,7 +149,8 @@ def _run(app: AppContext, session: ToolboxSession, opts: ExecOptions, stdin: str
     typed = None
     if stdin is None:
         typed = TypedInput(app.runtime.streams.stdin,
-                           functools.partial(session.send_input, command_id))  # fmt: skip
+                           functools.partial(session.send_input, command_id),
+                           functools.partial(app.output.info, INPUT_ENDED))  # fmt: skip
     try:
         if typed is not None:
             typed.start()
