@@ -76,10 +76,16 @@ class Streams:
         stream.flush()
 
     def stdin_chunks(self, size: int = 256 * 1024) -> Iterator[bytes]:
-        """stdin's bytes to end-of-file, ``size`` at a time, below any text encoding."""
+        """stdin's bytes to end-of-file, ``size`` at a time, below any text encoding.
+
+        On a terminal, a line at a time: a read that waits to fill ``size`` would swallow
+        the first Ctrl-D (it ends one read, not the input) and need a second."""
         binary = getattr(self.stdin, "buffer", None)
+        read = binary.read if binary is not None else None
+        if binary is not None and self.stdin_tty:
+            read = getattr(binary, "read1", binary.read)
         while True:
-            chunk = binary.read(size) if binary is not None else self.stdin.read(size).encode()
+            chunk = read(size) if read is not None else self.stdin.read(size).encode()
             if not chunk:
                 return
             yield chunk

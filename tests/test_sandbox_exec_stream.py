@@ -330,6 +330,38 @@ def test_typed_lines_are_forwarded_as_they_come(
     assert [json.loads(r.content) for r in inputs] == [{"data": "one\n"}, {"data": "two\n"}]
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["sandbox", "exec", "-i", "--merged", "box", "--", "wc -l"], b"2\n"),
+        (["sandbox", "cp", "-", "box:typed.txt"], b""),
+    ],
+    ids=["exec -i --merged", "cp -"],
+)
+def test_typed_input_read_to_its_end_ends_at_the_first_ctrl_d(
+    fake: FakeDaytona, served: str, box: dict[str, Any], args: list[str], expected: bytes
+) -> None:
+    parent, child = os.openpty()
+    with subprocess.Popen(
+        [str(CLI), *args],
+        stdin=child,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served},
+    ) as proc:
+        os.close(child)
+        try:
+            os.write(parent, b"a\nb\n\x04")  # one Ctrl-D, at the start of a line
+            out, err = proc.communicate(timeout=30)  # a second Ctrl-D was needed: times out
+        finally:
+            os.close(parent)
+            if proc.poll() is None:
+                proc.kill()
+    assert (proc.returncode, out) == (0, expected), err
+    if args[1] == "cp":
+        assert fake.host_path("box", "typed.txt").read_bytes() == b"a\nb\n"
+
+
 def test_ctrl_d_on_a_terminal_says_the_command_runs_on_and_how_to_end_it(
     fake: FakeDaytona, served: str, box: dict[str, Any]
 ) -> None:
