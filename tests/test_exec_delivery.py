@@ -123,13 +123,13 @@ def test_the_readmes_way_to_leave_a_process_running_outlives_the_session(
 ) -> None:
     from tests.test_readme import README
 
-    [example] = re.findall(r"`(daytona-cli sandbox exec demo -- 'setsid [^`]+)`", README)
+    [example] = re.findall(r"`(daytona-cli sandbox exec demo -- 'setsid -f [^`]+)`", README)
     fake.add_sandbox("demo")
     server = fake.host_path("demo", "server")
     server.write_text("#!/bin/sh\necho $$ > server.pid\nexec sleep 60\n")
     server.chmod(0o755)
     result = served_cli(*shlex.split(example)[1:])
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "started\n", "")
     assert fake.sessions_of("demo") == []  # the session is gone; the server is not
     pid_file = fake.host_path("demo", "server.pid")
     deadline = time.monotonic() + 30
