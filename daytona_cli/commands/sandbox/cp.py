@@ -9,24 +9,32 @@ sandbox's work directory and ``~`` at its home (``GetWorkDir``, ``GetUserHomeDir
 
 from __future__ import annotations
 
+import os
 import posixpath
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, BinaryIO
 
 import typer
 
 from daytona_cli.client.files import SandboxFiles
 from daytona_cli.commands.sandbox.cp_transfer import (
-    Advance,
     download_file,
     download_stdout,
     download_tree,
     local_error,
-    local_tree,
     remote_tree,
-    upload_file,
+)
+from daytona_cli.commands.sandbox.cp_upload import (
+    chunks_of,
+    counted,
+    local_tree,
+    open_source,
+    size_of,
+    stdin_chunks,
+    upload_one,
+    upload_tree,
 )
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError, usage
@@ -97,23 +105,67 @@ class RemotePaths:
         return posixpath.normpath(path) if path not in ("", "/") else "/"
 
 
+@dataclass
+class Source:
+    """A local source, looked at before any request: its path as given, where it is, and
+    what to read: a file open for reading, or stdin's chunks (a folder: neither)."""
+
+    shown: str
+    path: Path | None = None
+    handle: BinaryIO | None = None
+    chunks: Iterator[bytes] | None = None
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def local_source(app: AppContext, source: str, recursive: bool) -> Source:
+    """Open (a folder: look at; stdin: read the first bytes of) what is to go up, so that
+    nothing is sent for a source that cannot be read."""
+    if source == STDIO:
+        if app.runtime.streams.stdin_closed:
+            raise usage(
+                "stdin is closed: there is nothing to copy from -",
+                hint="pipe or redirect the data in (`... | daytona-cli sandbox cp - SANDBOX:PATH`)",
+            )
+        return Source(source, chunks=stdin_chunks(app.runtime.streams.stdin_chunks()))
+    local = app.runtime.cwd / source
+    if local.is_dir():
+        if not recursive:
+            raise CliError(Category.OTHER, f"{source} is a folder", hint="copy it with -r")
+        try:
+            os.scandir(local).close()  # a folder that cannot be listed is found here too
+        except OSError as exc:
+            raise local_error("read", source, exc) from None
+        return Source(source, local)
+    return Source(source, local, open_source(local, source))
+
+
 def run_cp(app: AppContext, opts: CpOptions) -> None:
     remote = opts.source if isinstance(opts.source, Remote) else opts.dest
     assert isinstance(remote, Remote)
-    sandbox = _started(app, remote.sandbox)
-    files = app.client().toolbox.files(sandbox)
-    if files is None:
-        raise CliError(
-            Category.OTHER,
-            "copying files needs the sandbox's toolbox proxy, which this server does not have",
-        )
-    path = RemotePaths(files).absolute(remote.path)
-    if isinstance(opts.source, Remote):
-        assert isinstance(opts.dest, str)
-        _download(app, files, Remote(remote.sandbox, path), opts.dest, opts.recursive)
-    else:
-        into = remote.path.endswith("/") or remote.path in ("", "~")
-        _upload(app, files, opts.source, Remote(remote.sandbox, path), into, opts.recursive)
+    source = None
+    if not isinstance(opts.source, Remote):
+        source = local_source(app, opts.source, opts.recursive)
+    try:
+        sandbox = _started(app, remote.sandbox)
+        files = app.client().toolbox.files(sandbox)
+        if files is None:
+            raise CliError(
+                Category.OTHER,
+                "copying files needs the sandbox's toolbox proxy, which this server does not have",
+            )
+        path = RemotePaths(files).absolute(remote.path)
+        if source is None:
+            assert isinstance(opts.dest, str)
+            _download(app, files, Remote(remote.sandbox, path), opts.dest, opts.recursive)
+        else:
+            into = remote.path.endswith("/") or remote.path in ("", "~")
+            _upload(app, files, source, Remote(remote.sandbox, path), into)
+    finally:
+        if source is not None:
+            source.close()
 
 
 def _started(app: AppContext, target: str) -> JSONObject:
@@ -171,45 +223,30 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
         download_tree(files, tree, advance)
 
 
-def _upload(app: AppContext, files: SandboxFiles, source: str, dest: Remote, into: bool,
-            recursive: bool) -> None:  # fmt: skip
+def _upload(app: AppContext, files: SandboxFiles, source: Source, dest: Remote,
+            into: bool) -> None:  # fmt: skip
     out = app.output
     found = _info(files, dest, missing_ok=True)
     into = into or bool(found and found["isDir"])
-    if source == STDIO:
+    if source.chunks is not None:  # stdin
         if into:
             raise CliError(Category.OTHER, f"{dest} is a folder: name the file to write")
         with out.transfer("stdin", None) as advance:
-            files.upload(dest.path, _counted(app.runtime.streams.stdin_chunks(), advance), None)
+            chunks = counted(source.chunks, advance)
+            upload_one(app, files, chunks, None, dest.path, dest.sandbox)
         return
-    local = app.runtime.cwd / source
-    try:
-        found_here = local.stat()
-    except OSError as exc:
-        raise local_error("read", source, exc) from None
-    target = posixpath.join(dest.path, local.name) if into else dest.path
-    if not stat.S_ISDIR(found_here.st_mode):
-        with out.transfer(local.name, found_here.st_size) as advance:
-            upload_file(files, local, target, advance)
+    assert source.path is not None
+    target = posixpath.join(dest.path, source.path.name) if into else dest.path
+    if source.handle is not None:
+        size = size_of(source.handle)
+        with out.transfer(source.path.name, size) as advance:
+            chunks = chunks_of(source.handle, source.shown, advance)
+            upload_one(app, files, chunks, size, target, dest.sandbox)
         return
-    if not recursive:
-        raise CliError(Category.OTHER, f"{source} is a folder", hint="copy it with -r")
     if found is not None and not found["isDir"]:
         raise CliError(Category.OTHER, f"{dest} is a file, not a folder")
-    folders, regular, skipped, size = local_tree(local, target)
-    for left_out in skipped:
-        out.warn(f"{left_out} is a link to a folder or not a regular file: not copied")
-    with out.transfer(local.name, size) as advance:
-        for folder, mode in folders:
-            files.make_folder(folder, f"{mode:o}")
-        for path, remote in regular:
-            upload_file(files, path, remote, advance)
-
-
-def _counted(chunks: Iterator[bytes], advance: Advance) -> Iterator[bytes]:
-    for chunk in chunks:
-        advance(len(chunk))
-        yield chunk
+    tree = local_tree(source.path, target)
+    upload_tree(app, files, tree, source.path.name, dest.sandbox)
 
 
 def cp(

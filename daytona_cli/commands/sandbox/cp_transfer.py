@@ -1,11 +1,10 @@
-"""The moving part of ``sandbox cp``: files and trees between this machine and a sandbox,
-streamed in constant memory through the toolbox's file routes (client/files.py).
+"""The way down for ``sandbox cp``, and what both ways share: files and trees from a sandbox
+to this machine, streamed in constant memory through the toolbox's file routes
+(client/files.py); the way up is cp_upload.py.
 
 A download goes to a temporary name beside its destination (``.NAME.XXXX.part``) and is
 renamed only once complete, so an interrupted one never leaves a truncated file under the
-final name. Modes come from ``FileInfo.permissions`` on the way down and go up with the
-folders (``CreateFolder`` takes a mode; the upload route takes none, so uploaded files get
-the sandbox's default mode).
+final name. Modes come from ``FileInfo.permissions`` on the way down.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import os
 import posixpath
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,13 +22,17 @@ from daytona_cli.client.files import SandboxFiles
 from daytona_cli.errors import Category, CliError
 from daytona_cli.types import JSONObject
 
-CHUNK = 1024 * 1024
 Advance = Callable[[int], None]
+
+
+def shown_path(path: Path | str) -> str:
+    """A local path as text, bytes that are not UTF-8 shown as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def local_error(action: str, path: Path | str, exc: OSError) -> CliError:
     """A local file that cannot be read or written: exit 1 with the OS's reason."""
-    return CliError(Category.OTHER, f"cannot {action} {path}: {exc.strerror or exc}")
+    return CliError(Category.OTHER, f"cannot {action} {shown_path(path)}: {exc.strerror or exc}")
 
 
 def mode_of(info: JSONObject) -> int | None:
@@ -149,59 +152,3 @@ def download_tree(files: SandboxFiles, tree: Tree, advance: Advance) -> None:
         if mode is not None:
             with contextlib.suppress(OSError):
                 os.chmod(place, mode)
-
-
-# -- up -------------------------------------------------------------------------------------------
-
-
-def file_chunks(path: Path, advance: Advance) -> Iterator[bytes]:
-    try:
-        with path.open("rb") as source:
-            while chunk := source.read(CHUNK):
-                advance(len(chunk))
-                yield chunk
-    except OSError as exc:
-        raise local_error("read", path, exc) from None
-
-
-def upload_file(files: SandboxFiles, source: Path, target: str, advance: Advance) -> None:
-    try:
-        size = source.stat().st_size
-    except OSError as exc:
-        raise local_error("read", source, exc) from None
-    files.upload(target, file_chunks(source, advance), size)
-
-
-def local_tree(source: Path, target: str) -> tuple[list[tuple[str, int]], list[tuple[Path, str]],
-                                                   list[str], int]:  # fmt: skip
-    """The local folder ``source`` landing at the sandbox path ``target``: folders (with
-    modes), files, what is left out (links to folders, special files), and the bytes."""
-    folders: list[tuple[str, int]] = []
-    regular: list[tuple[Path, str]] = []
-    skipped: list[str] = []
-    size = 0
-    for root, dirs, names in os.walk(source, onerror=_raise):
-        here = Path(root)
-        remote = posixpath.join(target, *here.relative_to(source).parts)
-        folders.append((remote, stat.S_IMODE(here.stat().st_mode)))
-        for name in list(dirs):
-            if (here / name).is_symlink():
-                dirs.remove(name)
-                skipped.append(str(here / name))
-        for name in names:
-            found = here / name
-            try:
-                info = found.stat()
-            except OSError:
-                skipped.append(str(found))  # a dangling link
-                continue
-            if not stat.S_ISREG(info.st_mode):
-                skipped.append(str(found))
-                continue
-            regular.append((found, posixpath.join(remote, name)))
-            size += info.st_size
-    return folders, regular, skipped, size
-
-
-def _raise(exc: OSError) -> None:
-    raise local_error("read", exc.filename or "?", exc)
