@@ -1,15 +1,18 @@
 """`daytona-cli sandbox cp`: what a refused, failed or interrupted copy says and leaves behind.
 
-A local source is opened (stdin: its first bytes read) before anything is sent; in a folder,
-each file that cannot be read is left out with a warning. Every exchange is checked against
-toolbox.yaml when the test ends.
+A local source is opened (stdin: its first bytes read) before anything is sent. toolbox.yaml has
+no move or rename route, so an upload is written straight to its destination and one cut short
+says that file may be partly written; a download goes through a temporary renamed into place.
+Every exchange is checked against toolbox.yaml when the test ends.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +24,10 @@ from daytona_cli.context import Runtime
 from daytona_cli.streams import Streams
 from tests.conftest import API_KEY, BASE_URL, CLI, Cli
 from tests.fake_daytona import FakeDaytona
+from tests.test_readme import says
 
 UPLOAD = "/toolbox-proxy/*/files/upload-v2"
+EXECUTE = "/toolbox-proxy/*/process/execute"
 HOME = "/home/daytona"
 
 
@@ -68,6 +73,29 @@ def installed(served: str, *args: str | bytes, shell: str | None = None,
         argv = ["sh", "-c", f'exec "$0" "$@" {shell}', *argv]
     kwargs.setdefault("capture_output", True)
     return subprocess.run(argv, text=True, env=env, timeout=60, check=False, **kwargs)
+
+
+class _CutAfter(io.RawIOBase):
+    """stdin that gives ``data``, then raises ``stop`` (Ctrl-C arriving while it is read)."""
+
+    def __init__(self, data: bytes, stop: BaseException) -> None:
+        self.data = data
+        self.stop = stop
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self.data:
+            raise self.stop
+        count = min(len(buffer), len(self.data))
+        buffer[:count] = self.data[:count]
+        self.data = self.data[count:]
+        return count
+
+
+def cut_stdin(data: bytes, stop: BaseException) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BufferedReader(_CutAfter(data, stop)))
 
 
 # -- 1. a local source that cannot be read --------------------------------------------------------
@@ -188,3 +216,123 @@ def test_a_folder_with_an_unreadable_file_copies_the_rest_warns_and_exits_1(
     ]  # fmt: skip
     sent = [r.url.params["path"] for r in fake.requests_to("POST", UPLOAD)]
     assert sent == ["/srv/mixed/a.txt", "/srv/mixed/sub/b.txt"]
+
+
+# -- 4. no move route: an upload cut short says what it may have left -----------------------------
+
+
+def test_the_readme_says_an_interrupted_upload_can_leave_a_partial_file() -> None:
+    says("toolbox.yaml has no move or rename route")
+    says("an upload cut short (a read error, a lost connection, Ctrl-C, SIGTERM) can leave that one "
+         "file partly written")  # fmt: skip
+
+
+def test_an_upload_goes_straight_to_its_destination_and_nothing_is_run_in_the_sandbox(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    (isolated / "new.txt").write_text("new")
+    result = cli("sandbox", "cp", "new.txt", "box:keep.txt")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert [r.url.params["path"] for r in fake.requests_to("POST", UPLOAD)] == [f"{HOME}/keep.txt"]
+    assert fake.requests_to("POST", EXECUTE) == []
+
+
+def test_ctrl_c_while_stdin_is_read_says_the_file_may_be_partly_written(
+    fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    stdin = cut_stdin(os.urandom(700_000), KeyboardInterrupt())
+    code, out, err = run_with(fake, isolated, stdin, "sandbox", "cp", "-", "box:keep.txt")
+    assert (code, out) == (130, "")
+    assert err == f"error: interrupted; box:{HOME}/keep.txt may be partly written\n"
+    assert fake.requests_to("POST", EXECUTE) == []
+
+
+def test_a_lost_upload_answer_says_the_file_may_be_partly_written(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    (isolated / "new.txt").write_text("new")
+    fake.lose_answer("POST", UPLOAD)
+    result = cli("sandbox", "cp", "new.txt", "box:keep.txt")
+    assert (result.exit_code, result.stdout) == (7, "")
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("error: cannot reach ")
+    assert f"; box:{HOME}/keep.txt may be partly written" in result.stderr
+    assert len(fake.requests_to("POST", UPLOAD)) == 1  # an upload is never sent twice
+
+
+def test_an_upload_the_server_refuses_says_nothing_about_a_partial_file(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    (isolated / "new.txt").write_text("new")
+    fake.inject("POST", UPLOAD, status=400)
+    result = cli("sandbox", "cp", "new.txt", "box:keep.txt")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert "partly written" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_an_interrupted_folder_upload_names_what_was_not_copied(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from daytona_cli.commands.sandbox import cp_upload
+
+    for name in ("1", "2", "3", "4", "5", "6"):
+        (isolated / "proj").mkdir(exist_ok=True)
+        (isolated / "proj" / name).write_text(name)
+    real_chunks = cp_upload.chunks_of
+
+    def ctrl_c_in_the_third(source: Any, shown: Any, advance: Any) -> Any:
+        for chunk in real_chunks(source, shown, advance):
+            yield chunk
+            if Path(shown).name == "3":
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(cp_upload, "chunks_of", ctrl_c_in_the_third)
+    result = cli("sandbox", "cp", "-r", "proj", "box:/srv/proj")
+    assert (result.exit_code, result.stdout) == (130, "")
+    assert result.stderr == (
+        "error: interrupted; box:/srv/proj is incomplete: copied 2 of 6 files; not copied: 3, "
+        "4, 5 and 1 more (box:/srv/proj/3 may be partly written)\n"
+    )
+    # In-process, a body cut short is never recorded: only the two whole ones are.
+    sent = [r.url.params["path"] for r in fake.requests_to("POST", UPLOAD)]
+    assert sent == ["/srv/proj/1", "/srv/proj/2"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "code", "word"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_a_signal_during_a_piped_upload_says_the_file_may_be_partly_written(
+    fake: FakeDaytona, served: str, box: dict[str, Any], isolated: Path,
+    sent: int, code: int, word: str,
+) -> None:  # fmt: skip
+    target = remote(fake, f"{HOME}/keep3.txt")
+    target.write_text("precious")
+    env = {**os.environ, "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served}
+    with subprocess.Popen(
+        [str(CLI), "sandbox", "cp", "-", "box:keep3.txt"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env, cwd=isolated,
+    ) as proc:  # fmt: skip
+        assert proc.stdin is not None and proc.stderr is not None
+        data = os.urandom(2 * 1024 * 1024)
+        proc.stdin.write(data)
+        proc.stdin.flush()
+        # Wait (for an event, not a time) until the upload has replaced the old content.
+        deadline = time.monotonic() + 60
+        while target.read_bytes() == b"precious" or not target.stat().st_size:
+            assert time.monotonic() < deadline, "the upload never reached the sandbox"
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.01)
+        proc.send_signal(sent)
+        assert proc.wait(30) == code
+        proc.stdin.close()
+        message = proc.stderr.read().decode()
+    assert message == f"error: {word}; box:{HOME}/keep3.txt may be partly written\n"
+    # What arrived before the signal is in place of the old content: the partial file README
+    # warns of (stdin never ended, so however much arrived, it is not the whole).
+    written = target.read_bytes()
+    assert written and data.startswith(written)
+    assert fake.requests_to("POST", EXECUTE) == []

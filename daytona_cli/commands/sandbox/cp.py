@@ -265,8 +265,9 @@ def cp(
 
     One side is SANDBOX:PATH (name or ID; relative paths start in the sandbox's work
     directory, ~ in its home), the other a local path or -. A local file named a:b is
-    written ./a:b. A download is renamed into place only once complete. Progress shows on
-    a terminal.
+    written ./a:b. A download is renamed into place only once complete; an upload is
+    written in place (the toolbox has no rename), so one cut short may leave that file
+    partly written, and cp says so. Progress shows on a terminal.
 
     \b
     Examples:

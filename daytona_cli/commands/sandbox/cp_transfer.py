@@ -14,15 +14,18 @@ import os
 import posixpath
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from daytona_cli.client.files import SandboxFiles
+from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError
 from daytona_cli.types import JSONObject
 
 Advance = Callable[[int], None]
+NAMED = 3
+"""Files not copied that an incomplete copy names; the rest are counted."""
 
 
 def shown_path(path: Path | str) -> str:
@@ -33,6 +36,53 @@ def shown_path(path: Path | str) -> str:
 def local_error(action: str, path: Path | str, exc: OSError) -> CliError:
     """A local file that cannot be read or written: exit 1 with the OS's reason."""
     return CliError(Category.OTHER, f"cannot {action} {shown_path(path)}: {exc.strerror or exc}")
+
+
+@dataclass
+class Done:
+    """How far a copy got, for the message when it stops short: the files (relative to where
+    the folder lands) not copied yet, how many were, and the sandbox path being written."""
+
+    missing: dict[str, None] = field(default_factory=dict)
+    count: int = 0
+    current: str | None = None
+
+    def expect(self, names: Iterable[str]) -> None:
+        self.missing = dict.fromkeys(names)
+
+    def copied(self, name: str) -> None:
+        self.missing.pop(name, None)
+        self.count += 1
+        self.current = None
+
+    def incomplete(self, where: str) -> str:
+        """``WHERE is incomplete: copied 2 of 5 files; not copied: a, b, c and 1 more``."""
+        total = self.count + len(self.missing)
+        text = f"{where} is incomplete: copied {self.count} of {total} files"
+        if self.missing:
+            names = [shown_path(name) for name in list(self.missing)[:NAMED]]
+            more = len(self.missing) - len(names)
+            text += "; not copied: " + ", ".join(names) + (f" and {more} more" if more else "")
+        return text
+
+
+@contextlib.contextmanager
+def said_when_cut(app: AppContext, state: Callable[[bool], str]) -> Iterator[None]:
+    """Run a copy; when it fails or is interrupted, the error also says ``state(cut)``, what
+    the destination holds now (``cut``: a body may have stopped short: no answer came, or
+    Ctrl-C or SIGTERM)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        word = "terminated" if app.terminated else "interrupted"
+        raise CliError(Category.INTERRUPTED, _joined(word, state(True))) from None
+    except CliError as err:
+        err.message = _joined(err.message, state(err.status is None))
+        raise
+
+
+def _joined(message: str, state: str) -> str:
+    return f"{message}; {state}" if state else message
 
 
 def mode_of(info: JSONObject) -> int | None:

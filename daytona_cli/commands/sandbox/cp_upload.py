@@ -1,8 +1,9 @@
 """The way up for ``sandbox cp``: a local file, folder or stdin into a sandbox.
 
 A local source is opened (stdin: its first bytes read) before anything is sent, so one that
-cannot be read never touches the sandbox; in a folder, each file that cannot be read is left out
-with a warning and the rest go on.
+cannot be read never touches the sandbox. Each file is written straight to its destination:
+toolbox.yaml has no move or rename route to put a finished upload into place, so an upload cut
+short can leave that one file partly written, and cp says so.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import BinaryIO
 from daytona_cli.client.files import SandboxFiles
 from daytona_cli.commands.sandbox.cp_transfer import (
     Advance,
+    Done,
     local_error,
+    said_when_cut,
     shown_path,
 )
 from daytona_cli.context import AppContext
@@ -76,8 +79,11 @@ def counted(chunks: Iterable[bytes], advance: Advance) -> Iterator[bytes]:
 
 def upload_one(app: AppContext, files: SandboxFiles, chunks: Iterable[bytes], size: int | None,
                target: str, sandbox: str) -> None:  # fmt: skip
-    """One file's bytes (an open local file's, or stdin's) to the sandbox path ``target``."""
-    files.upload(target, chunks, size)
+    """One file's bytes (an open local file's, or stdin's) to the sandbox path ``target``; cut
+    short, the error says that file may be partly written."""
+    partly = f"{sandbox}:{target} may be partly written"
+    with said_when_cut(app, lambda cut: partly if cut else ""):
+        files.upload(target, chunks, size)
 
 
 # -- folders --------------------------------------------------------------------------------------
@@ -146,8 +152,16 @@ def upload_tree(app: AppContext, files: SandboxFiles, tree: LocalTree, name: str
     for problem in tree.failed:
         out.warn(f"{problem}: not copied")
     root = tree.folders[0][0]
-    copied = 0
-    with out.transfer(name, tree.size) as advance:
+    done = Done()
+
+    def state(cut: bool) -> str:
+        whole = done.incomplete(f"{sandbox}:{root}")
+        if cut and done.current:
+            return f"{whole} ({sandbox}:{done.current} may be partly written)"
+        return whole
+
+    with out.transfer(name, tree.size) as advance, said_when_cut(app, state):
+        done.expect(posixpath.relpath(remote, root) for _path, remote in tree.files)
         for folder, mode in tree.folders:
             files.make_folder(folder, f"{mode:o}")
         for path, remote in tree.files:
@@ -158,13 +172,14 @@ def upload_tree(app: AppContext, files: SandboxFiles, tree: LocalTree, name: str
                 tree.failed.append(err.message)
                 continue
             with source:
+                done.current = remote
                 files.upload(remote, chunks_of(source, path, advance), size_of(source))
-            copied += 1
+            done.copied(posixpath.relpath(remote, root))
     if tree.failed:
         count = len(tree.failed)
         raise CliError(
             Category.OTHER,
             f"{count} {'file was' if count == 1 else 'files were'} not copied (see the "
-            f"warnings above), {copied} copied: {sandbox}:{root} is incomplete",
+            f"warnings above), {done.count} copied: {sandbox}:{root} is incomplete",
             hint="fix what the warnings say and copy again",
         )
