@@ -27,6 +27,7 @@ from tests.fake_daytona import FakeDaytona
 from tests.test_readme import says
 
 UPLOAD = "/toolbox-proxy/*/files/upload-v2"
+DOWNLOAD = "/toolbox-proxy/*/files/download"
 EXECUTE = "/toolbox-proxy/*/process/execute"
 HOME = "/home/daytona"
 
@@ -336,3 +337,46 @@ def test_a_signal_during_a_piped_upload_says_the_file_may_be_partly_written(
     written = target.read_bytes()
     assert written and data.startswith(written)
     assert fake.requests_to("POST", EXECUTE) == []
+
+
+# -- 5. a download destination ending in / is a folder -------------------------------------------
+
+
+def test_a_file_downloaded_to_a_missing_folder_with_a_slash_is_refused_as_cp_refuses_it(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    remote(fake, "/f.txt").write_text("f")
+    result = cli("sandbox", "cp", "box:/f.txt", "out/")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: cannot write out/: no such folder; make it first (`mkdir -p out/`), or leave out "
+        "the trailing / to name the file\n"
+    )
+    assert list(isolated.iterdir()) == []
+    assert fake.requests_to("GET", DOWNLOAD) == []
+
+
+def test_a_download_to_a_file_written_with_a_slash_is_refused_and_leaves_it(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    remote(fake, "/f.txt").write_text("f")
+    (isolated / "afile").write_text("mine")
+    result = cli("sandbox", "cp", "box:/f.txt", "afile/")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "error: cannot write afile/: it is a file, not a folder\n"
+    assert (isolated / "afile").read_text() == "mine"
+    assert fake.requests_to("GET", DOWNLOAD) == []
+
+
+def test_a_download_with_a_slash_lands_in_the_existing_folder_and_r_makes_a_missing_one(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    remote(fake, "/srv/logs").mkdir(parents=True)
+    remote(fake, "/srv/logs/a.log").write_text("a")
+    (isolated / "there").mkdir()
+    into = cli("sandbox", "cp", "box:/srv/logs/a.log", "there/")
+    assert (into.exit_code, into.stdout, into.stderr) == (0, "", "")
+    assert (isolated / "there" / "a.log").read_text() == "a"
+    made = cli("sandbox", "cp", "-r", "box:/srv/logs", "new/")  # as `cp -r logs new/` does
+    assert (made.exit_code, made.stdout, made.stderr) == (0, "", "")
+    assert (isolated / "new" / "a.log").read_text() == "a"

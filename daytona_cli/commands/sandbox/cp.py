@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +197,27 @@ def _info(files: SandboxFiles, remote: Remote, *, missing_ok: bool = False) -> J
         ) from None
 
 
+def local_target(cwd: Path, dest: str, name: str, folder: bool) -> Path:
+    """Where a download of ``name`` (a ``folder`` or a file) lands: inside an existing
+    folder (or a link to one) under its own name. A ``dest`` ending in ``/`` must
+    be such a folder, as with cp(1); only a folder makes one that does not exist yet (cp -r
+    does)."""
+    local = cwd / dest
+    if local.is_dir():
+        return local / name
+    if dest.endswith(("/", os.sep)):
+        if local.exists():
+            raise CliError(Category.OTHER, f"cannot write {dest}: it is a file, not a folder")
+        if not folder:
+            raise CliError(
+                Category.OTHER,
+                f"cannot write {dest}: no such folder",
+                hint=f"make it first (`mkdir -p {shlex.quote(dest)}`), or leave out the "
+                "trailing / to name the file",
+            )
+    return local
+
+
 def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
               recursive: bool) -> None:  # fmt: skip
     info = _info(files, source)
@@ -208,8 +230,7 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
         with out.transfer(name, info.get("size")) as advance:
             download_stdout(files, source.path, app.runtime.streams.write_bytes, advance)
         return
-    local = app.runtime.cwd / dest
-    target = local / name if local.is_dir() else local
+    target = local_target(app.runtime.cwd, dest, name, bool(info["isDir"]))
     if not info["isDir"]:
         with out.transfer(name, info.get("size")) as advance:
             download_file(files, source.path, target, info, advance)
