@@ -380,3 +380,51 @@ def test_a_download_with_a_slash_lands_in_the_existing_folder_and_r_makes_a_miss
     made = cli("sandbox", "cp", "-r", "box:/srv/logs", "new/")  # as `cp -r logs new/` does
     assert (made.exit_code, made.stdout, made.stderr) == (0, "", "")
     assert (isolated / "new" / "a.log").read_text() == "a"
+
+
+# -- 6. a download writes through a link at its destination, as cp does --------------------------
+
+
+def test_a_download_writes_through_a_link_and_leaves_the_link(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    remote(fake, "/new.conf").write_text("new")
+    (isolated / "real").mkdir()
+    (isolated / "real" / "app.conf").write_text("old")
+    (isolated / "app.conf").symlink_to("real/app.conf")
+    result = cli("sandbox", "cp", "box:/new.conf", "app.conf")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert os.readlink(isolated / "app.conf") == "real/app.conf"
+    assert (isolated / "real" / "app.conf").read_text() == "new"
+    assert [p.name for p in (isolated / "real").iterdir()] == ["app.conf"]  # no temporary left
+
+
+def test_a_folder_download_writes_through_links_already_in_the_destination(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    remote(fake, "/srv/etc").mkdir(parents=True)
+    remote(fake, "/srv/etc/app.conf").write_text("new")
+    (isolated / "etc").mkdir()
+    (isolated / "shared.conf").write_text("old")
+    (isolated / "etc" / "app.conf").symlink_to("../shared.conf")
+    result = cli("sandbox", "cp", "-r", "box:/srv/etc", ".")  # lands on ./etc, which is there
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert os.readlink(isolated / "etc" / "app.conf") == "../shared.conf"
+    assert (isolated / "shared.conf").read_text() == "new"
+    assert sorted(p.name for p in isolated.iterdir()) == ["etc", "shared.conf"]
+
+
+def test_a_download_onto_a_dangling_link_is_refused_as_gnu_cp_refuses_it(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    remote(fake, "/new.conf").write_text("new")
+    (isolated / "app.conf").symlink_to("nowhere/app.conf")
+    result = cli("sandbox", "cp", "box:/new.conf", "app.conf")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: cannot write {isolated}/app.conf: it is a link to nowhere/app.conf, which does "
+        "not exist; remove the link, or copy to the path it should lead to\n"
+    )
+    assert os.readlink(isolated / "app.conf") == "nowhere/app.conf"
+    assert not (isolated / "nowhere").exists()
+    assert fake.requests_to("GET", DOWNLOAD) == []

@@ -4,7 +4,8 @@ to this machine, streamed in constant memory through the toolbox's file routes
 
 A download goes to a temporary name beside its destination (``.NAME.XXXX.part``) and is
 renamed only once complete, so an interrupted one never leaves a truncated file under the
-final name. Modes come from ``FileInfo.permissions`` on the way down.
+final name. A destination that is a link is written through, as cp(1) does: the temporary goes
+beside the file the link leads to. Modes come from ``FileInfo.permissions`` on the way down.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ def download_file(files: SandboxFiles, source: str, target: Path, info: JSONObje
                   advance: Advance) -> None:  # fmt: skip
     """``source`` to ``target``, through a temporary file renamed at the end (straight into
     a target that is not a regular file, such as ``/dev/null`` or a named pipe)."""
+    target = _through_link(target)
     if _special(target):
         try:
             with target.open("wb") as sink:
@@ -132,6 +134,22 @@ def download_file(files: SandboxFiles, source: str, target: Path, info: JSONObje
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def _through_link(target: Path) -> Path:
+    """Where writing ``target`` lands. A link is written through to the file it leads to, and
+    stays a link, as cp(1) does; one that leads nowhere is refused, as GNU cp refuses it."""
+    if not target.is_symlink():
+        return target
+    real = Path(os.path.realpath(target))
+    if not real.exists():
+        raise CliError(
+            Category.OTHER,
+            f"cannot write {shown_path(target)}: it is a link to "
+            f"{shown_path(os.readlink(target))}, which does not exist",
+            hint="remove the link, or copy to the path it should lead to",
+        )
+    return real
 
 
 def _special(target: Path) -> bool:
