@@ -21,6 +21,7 @@ import pytest
 
 from daytona_cli.app import run
 from daytona_cli.context import Runtime
+from daytona_cli.errors import Category, CliError
 from daytona_cli.streams import Streams
 from tests.conftest import API_KEY, BASE_URL, CLI, Cli
 from tests.fake_daytona import FakeDaytona
@@ -428,3 +429,43 @@ def test_a_download_onto_a_dangling_link_is_refused_as_gnu_cp_refuses_it(
     assert os.readlink(isolated / "app.conf") == "nowhere/app.conf"
     assert not (isolated / "nowhere").exists()
     assert fake.requests_to("GET", DOWNLOAD) == []
+
+
+# -- 7. an interrupted folder download says what is missing ---------------------------------------
+
+
+@pytest.mark.parametrize("interruption", ["network", "ctrl-c"])
+def test_an_interrupted_folder_download_names_the_files_not_copied(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path,
+    monkeypatch: pytest.MonkeyPatch, interruption: str,
+) -> None:  # fmt: skip
+    from daytona_cli.client import transfer
+
+    for name in ("a.txt", "sub/b.bin", "sub/deeper/c"):
+        remote(fake, f"/srv/proj/{name}").parent.mkdir(parents=True, exist_ok=True)
+        remote(fake, f"/srv/proj/{name}").write_bytes(os.urandom(1000))
+    real_body = transfer._body
+    bodies = 0
+
+    def cut_in_the_second(http: Any, response: Any) -> Any:
+        nonlocal bodies
+        bodies += 1
+        yield from real_body(http, response)
+        if bodies == 2:
+            if interruption == "ctrl-c":
+                raise KeyboardInterrupt
+            raise CliError(Category.NETWORK, "cannot reach the proxy: connection lost")
+
+    monkeypatch.setattr(transfer, "_body", cut_in_the_second)
+    result = cli("sandbox", "cp", "-r", "box:/srv/proj", "back")
+    state = "back is incomplete: copied 1 of 3 files; not copied: sub/b.bin, sub/deeper/c"
+    if interruption == "ctrl-c":
+        assert (result.exit_code, result.stdout) == (130, "")
+        assert result.stderr == f"error: interrupted; {state}\n"
+    else:
+        assert (result.exit_code, result.stdout) == (7, "")
+        assert result.stderr.startswith(f"error: cannot reach the proxy: connection lost; {state}")
+        assert len(result.stderr.splitlines()) == 1
+    assert len(fake.requests_to("GET", DOWNLOAD)) == 2
+    landed = sorted(str(p.relative_to(isolated / "back")) for p in (isolated / "back").rglob("*"))
+    assert landed == ["a.txt", "sub", "sub/deeper"]  # no partial file, no temporary

@@ -21,11 +21,13 @@ import typer
 
 from daytona_cli.client.files import SandboxFiles
 from daytona_cli.commands.sandbox.cp_transfer import (
+    Done,
     download_file,
     download_stdout,
     download_tree,
     local_error,
     remote_tree,
+    said_when_cut,
 )
 from daytona_cli.commands.sandbox.cp_upload import (
     chunks_of,
@@ -197,14 +199,14 @@ def _info(files: SandboxFiles, remote: Remote, *, missing_ok: bool = False) -> J
         ) from None
 
 
-def local_target(cwd: Path, dest: str, name: str, folder: bool) -> Path:
-    """Where a download of ``name`` (a ``folder`` or a file) lands: inside an existing
-    folder (or a link to one) under its own name. A ``dest`` ending in ``/`` must
+def local_target(cwd: Path, dest: str, name: str, folder: bool) -> tuple[Path, str]:
+    """Where a download of ``name`` (a ``folder`` or a file) lands, and how to name it: inside
+    an existing folder (or a link to one) under its own name. A ``dest`` ending in ``/`` must
     be such a folder, as with cp(1); only a folder makes one that does not exist yet (cp -r
     does)."""
     local = cwd / dest
     if local.is_dir():
-        return local / name
+        return local / name, os.path.join(dest, name)
     if dest.endswith(("/", os.sep)):
         if local.exists():
             raise CliError(Category.OTHER, f"cannot write {dest}: it is a file, not a folder")
@@ -215,7 +217,7 @@ def local_target(cwd: Path, dest: str, name: str, folder: bool) -> Path:
                 hint=f"make it first (`mkdir -p {shlex.quote(dest)}`), or leave out the "
                 "trailing / to name the file",
             )
-    return local
+    return local, dest
 
 
 def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
@@ -230,7 +232,7 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
         with out.transfer(name, info.get("size")) as advance:
             download_stdout(files, source.path, app.runtime.streams.write_bytes, advance)
         return
-    target = local_target(app.runtime.cwd, dest, name, bool(info["isDir"]))
+    target, shown = local_target(app.runtime.cwd, dest, name, bool(info["isDir"]))
     if not info["isDir"]:
         with out.transfer(name, info.get("size")) as advance:
             download_file(files, source.path, target, info, advance)
@@ -240,8 +242,12 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
     tree = remote_tree(files, source.path, target, info)
     for skipped in tree.skipped:
         out.warn(f"{source.sandbox}:{skipped} is a symbolic link: not copied")
-    with out.transfer(name, tree.size) as advance:
-        download_tree(files, tree, advance)
+    done = Done()
+    with (
+        out.transfer(name, tree.size) as advance,
+        said_when_cut(app, lambda _cut: done.incomplete(shown)),
+    ):
+        download_tree(files, tree, advance, done)
 
 
 def _upload(app: AppContext, files: SandboxFiles, source: Source, dest: Remote,

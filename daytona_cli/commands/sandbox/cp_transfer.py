@@ -208,7 +208,10 @@ def remote_tree(files: SandboxFiles, source: str, target: Path, info: JSONObject
     return tree
 
 
-def download_tree(files: SandboxFiles, tree: Tree, advance: Advance) -> None:
+def download_tree(files: SandboxFiles, tree: Tree, advance: Advance, done: Done) -> None:
+    """Make the folders, then copy the files one by one, recording each in ``done``."""
+    root = tree.folders[0][1]
+    done.expect(str(place.relative_to(root)) for _, place, _ in tree.files)
     for _, place, _mode in tree.folders:
         try:
             place.mkdir(exist_ok=True)
@@ -216,6 +219,7 @@ def download_tree(files: SandboxFiles, tree: Tree, advance: Advance) -> None:
             raise local_error("create", place, exc) from None
     for source, place, info in tree.files:
         download_file(files, source, place, info, advance)
+        done.copied(str(place.relative_to(root)))
     for _, place, mode in reversed(tree.folders):  # last: a read-only folder stays writable
         if mode is not None:
             with contextlib.suppress(OSError):
