@@ -469,3 +469,46 @@ def test_an_interrupted_folder_download_names_the_files_not_copied(
     assert len(fake.requests_to("GET", DOWNLOAD)) == 2
     landed = sorted(str(p.relative_to(isolated / "back")) for p in (isolated / "back").rglob("*"))
     assert landed == ["a.txt", "sub", "sub/deeper"]  # no partial file, no temporary
+
+
+# -- 8. progress only on a terminal that does not carry the data ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "flags", "shown"),
+    [
+        (("box:/data.bin", "out.bin"), {"stdin_tty": True, "stdout_tty": True}, False),
+        (("box:/data.bin", "-"), {"stdout_tty": True, "stderr_tty": True}, False),
+        (("-", "box:/up.bin"), {"stdin_tty": True, "stderr_tty": True}, False),
+        (("box:/data.bin", "out.bin"), {"stderr_tty": True}, True),
+        (("box:/data.bin", "-"), {"stderr_tty": True}, True),
+    ],
+    ids=["stderr-piped", "stdout-on-terminal", "stdin-from-terminal", "stderr-only", "piped-out"],
+)
+def test_progress_shows_only_on_a_terminal_stderr_that_does_not_carry_the_data(
+    fake: FakeDaytona, box: dict[str, Any], isolated: Path,
+    args: tuple[str, str], flags: dict[str, bool], shown: bool,
+) -> None:  # fmt: skip
+    remote(fake, "/data.bin").write_bytes(b"d" * 300_000)
+    code, out, err = run_with(fake, isolated, io.StringIO("typed"), "sandbox", "cp", *args,
+                              **flags)  # fmt: skip
+    assert code == 0, err
+    assert out == ("d" * 300_000 if args[1] == "-" else "")
+    assert ("kB" in err) is shown
+    if not shown:
+        assert err == ""
+
+
+def test_the_installed_command_shows_no_progress_when_only_stdin_is_a_terminal(
+    fake: FakeDaytona, served: str, box: dict[str, Any], isolated: Path
+) -> None:
+    remote(fake, "/data.bin").write_bytes(os.urandom(300_000))
+    terminal, other_end = os.openpty()
+    try:
+        proc = installed(served, "sandbox", "cp", "box:/data.bin", "out.bin", stdin=terminal,
+                         cwd=isolated)  # fmt: skip
+    finally:
+        os.close(terminal)
+        os.close(other_end)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert (isolated / "out.bin").read_bytes() == remote(fake, "/data.bin").read_bytes()

@@ -229,8 +229,10 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
     if dest == STDIO:
         if info["isDir"]:
             raise CliError(Category.OTHER, f"{source} is a folder: it cannot go to stdout")
-        with out.transfer(name, info.get("size")) as advance:
-            download_stdout(files, source.path, app.runtime.streams.write_bytes, advance)
+        streams = app.runtime.streams
+        shown_here = streams.stdout_tty
+        with out.transfer(name, info.get("size"), data_on_terminal=shown_here) as advance:
+            download_stdout(files, source.path, streams.write_bytes, advance)
         return
     target, shown = local_target(app.runtime.cwd, dest, name, bool(info["isDir"]))
     if not info["isDir"]:
@@ -258,7 +260,8 @@ def _upload(app: AppContext, files: SandboxFiles, source: Source, dest: Remote,
     if source.chunks is not None:  # stdin
         if into:
             raise CliError(Category.OTHER, f"{dest} is a folder: name the file to write")
-        with out.transfer("stdin", None) as advance:
+        typed_here = app.runtime.streams.stdin_tty
+        with out.transfer("stdin", None, data_on_terminal=typed_here) as advance:
             chunks = counted(source.chunks, advance)
             upload_one(app, files, chunks, None, dest.path, dest.sandbox)
         return
