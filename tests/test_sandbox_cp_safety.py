@@ -220,6 +220,28 @@ def test_a_folder_with_an_unreadable_file_copies_the_rest_warns_and_exits_1(
     assert sent == ["/srv/mixed/a.txt", "/srv/mixed/sub/b.txt"]
 
 
+def test_a_file_in_a_folder_named_in_bytes_that_are_not_utf8_is_left_out_with_a_warning(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    proj = isolated / "proj"
+    proj.mkdir()
+    (proj / "ok.txt").write_text("ok")
+    try:
+        with open(os.fsencode(proj) + b"/caf\xe9.txt", "wb") as latin:
+            latin.write(b"latin-1 name")
+    except OSError:
+        pytest.skip("this filesystem refuses names that are not UTF-8")
+    result = cli("sandbox", "cp", "-r", "proj", "box:/srv/proj")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"warning: {proj}/caf\\xe9.txt: the name is not UTF-8: not copied",
+        "error: 1 file was not copied (see the warnings above), 1 copied: box:/srv/proj is "
+        "incomplete; fix what the warnings say and copy again",
+    ]
+    assert [p.name for p in remote(fake, "/srv/proj").iterdir()] == ["ok.txt"]
+    assert [r.url.params["path"] for r in fake.requests_to("POST", UPLOAD)] == ["/srv/proj/ok.txt"]
+
+
 # -- 4. no move route: an upload cut short says what it may have left -----------------------------
 
 
@@ -512,3 +534,41 @@ def test_the_installed_command_shows_no_progress_when_only_stdin_is_a_terminal(
         os.close(other_end)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
     assert (isolated / "out.bin").read_bytes() == remote(fake, "/data.bin").read_bytes()
+
+
+# -- 9. a path argument that is not UTF-8 ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("caf\udce9.txt", "box:/tmp/"), "SRC is not valid UTF-8: caf\\xe9.txt"),
+        (("note.txt", "box:/tmp/caf\udce9"), "DEST is not valid UTF-8: box:/tmp/caf\\xe9"),
+        (("box:/tmp/x", "caf\udce9"), "DEST is not valid UTF-8: caf\\xe9"),
+        (("b\udcffx:/tmp/x", "y"), "SRC is not valid UTF-8: b\\xffx:/tmp/x"),
+    ],
+    ids=["local-src", "remote-dest", "local-dest", "sandbox-name"],
+)
+def test_a_path_that_is_not_utf8_is_a_one_line_usage_error(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path,
+    args: tuple[str, str], message: str,
+) -> None:  # fmt: skip
+    (isolated / "note.txt").write_text("n")
+    result = cli("sandbox", "cp", *args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"error: {message}; give the path in UTF-8 (rename the file first if its name is not)\n"
+    )
+    assert fake.requests == []
+
+
+def test_the_installed_command_given_a_latin1_file_name_exits_2_with_one_line(
+    fake: FakeDaytona, served: str, box: dict[str, Any], isolated: Path
+) -> None:
+    proc = installed(served, b"sandbox", b"cp", b"caf\xe9.txt", b"box:/tmp/", cwd=isolated)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (
+        "error: SRC is not valid UTF-8: caf\\xe9.txt; give the path in UTF-8 (rename the file "
+        "first if its name is not)\n"
+    )
+    assert fake.requests == []

@@ -28,6 +28,7 @@ from daytona_cli.commands.sandbox.cp_transfer import (
     local_error,
     remote_tree,
     said_when_cut,
+    shown_path,
 )
 from daytona_cli.commands.sandbox.cp_upload import (
     chunks_of,
@@ -61,8 +62,16 @@ class Remote:
 Endpoint = Remote | str
 
 
-def endpoint(argument: str) -> Endpoint:
-    """``SANDBOX:PATH`` as a :class:`Remote`; anything else is a local path (or ``-``)."""
+def endpoint(argument: str, which: str) -> Endpoint:
+    """``SANDBOX:PATH`` as a :class:`Remote`; anything else is a local path (or ``-``).
+    ``which`` (SRC, DEST) names the argument in a usage error."""
+    try:
+        argument.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, kept by Python as lone surrogates
+        raise usage(
+            f"{which} is not valid UTF-8: {shown_path(argument)}",
+            hint="give the path in UTF-8 (rename the file first if its name is not)",
+        ) from None
     name, colon, path = argument.partition(":")
     if colon and name and "/" not in name and not name.startswith("."):
         return Remote(check_identifier(name), path)
@@ -306,6 +315,6 @@ def cp(
       daytona-cli sandbox cp demo:~/out.tar.gz - | tar xz
     """
     app = AppContext.of(ctx)
-    opts = CpOptions(endpoint(source), endpoint(dest), recursive)
+    opts = CpOptions(endpoint(source, "SRC"), endpoint(dest, "DEST"), recursive)
     check_sides(opts.source, opts.dest)
     run_cp(app, opts)

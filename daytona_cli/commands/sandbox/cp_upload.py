@@ -93,7 +93,7 @@ def upload_one(app: AppContext, files: SandboxFiles, chunks: Iterable[bytes], si
 class LocalTree:
     """A local folder landing at a sandbox path: folders (with modes) to make, files to send,
     entries left out on purpose (links to folders, special files) and ones that cannot be
-    copied (unreadable), found before any byte moves."""
+    copied (unreadable, or named in bytes that are not UTF-8), found before any byte moves."""
 
     folders: list[tuple[str, int]] = field(default_factory=list)
     files: list[tuple[Path, str]] = field(default_factory=list)
@@ -115,9 +115,21 @@ def local_tree(source: Path, target: str) -> LocalTree:
             if (here / name).is_symlink():
                 dirs.remove(name)
                 tree.skipped.append(str(here / name))
+            elif not _utf8(name):
+                dirs.remove(name)
+                tree.failed.append(f"{shown_path(here / name)}: the name is not UTF-8")
         for name in sorted(names):
             _add_file(tree, here / name, posixpath.join(remote, name))
     return tree
+
+
+def _utf8(name: str) -> bool:
+    """False for a name whose bytes are not UTF-8 (Python keeps them as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _add_file(tree: LocalTree, path: Path, remote: str) -> None:
@@ -128,6 +140,9 @@ def _add_file(tree: LocalTree, path: Path, remote: str) -> None:
         return
     if not stat.S_ISREG(info.st_mode):
         tree.skipped.append(str(path))
+        return
+    if not _utf8(path.name):  # the sandbox path would not go into a URL
+        tree.failed.append(f"{shown_path(path)}: the name is not UTF-8")
         return
     try:
         open_source(path, path).close()
