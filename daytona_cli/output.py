@@ -287,10 +287,14 @@ class Output:
             self._live = None
 
     @contextmanager
-    def transfer(self, text: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    def transfer(
+        self, text: str, total: int | None, *, data_on_terminal: bool = False
+    ) -> Iterator[Callable[[int], None]]:
         """A progress bar on stderr (bytes, rate, time left) while bytes move, when stderr is
-        a terminal; yields ``advance(bytes)``. ``total`` None: no bar length, no time left."""
-        if not self.streams.stderr_tty or self._live is not None:
+        a terminal; yields ``advance(bytes)``. ``total`` None: no bar length, no time left.
+        ``data_on_terminal``: the bytes themselves are typed in or shown on a terminal, which
+        the bar would draw over, so there is none (as curl shows none then)."""
+        if data_on_terminal or not self.streams.stderr_tty or self._live is not None:
             yield lambda _count: None
             return
         from rich.console import Console

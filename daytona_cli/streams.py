@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import io
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ class Streams:
     """Columns of the terminal; None lets rich ask the terminal (or use ``COLUMNS``)."""
     color: bool = True
     """False when ``NO_COLOR`` is set; colour is only ever used on a terminal anyway."""
+    stdin_closed: bool = False
+    """The process was started with no stdin at all (``<&-``): ``stdin`` is then empty."""
     _decoders: dict[bool, codecs.IncrementalDecoder] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -37,24 +40,26 @@ class Streams:
 
     @classmethod
     def from_files(
-        cls, stdout: IO[str], stderr: IO[str], stdin: IO[str], environ: Mapping[str, str]
+        cls, stdout: IO[str], stderr: IO[str], stdin: IO[str] | None, environ: Mapping[str, str]
     ) -> Streams:
         """Streams over open text files, made safe for any encoding first.
 
         A stdout that cannot encode a character (Windows' redirected output, ``LANG=C``,
         ``PYTHONIOENCODING=cp1252``) shows it as a backslash escape instead of failing;
-        exec output bypasses the encoding altogether (:meth:`write_bytes`).
+        exec output bypasses the encoding altogether (:meth:`write_bytes`). A closed stdin
+        (Python's ``sys.stdin`` is None) reads as empty, with :attr:`stdin_closed` set.
         """
         for stream in (stdout, stderr):
             _tolerate_any_text(stream)
         return cls(
             stdout=stdout,
             stderr=stderr,
-            stdin=stdin,
+            stdin=io.StringIO() if stdin is None else stdin,
             stdout_tty=isatty(stdout),
             stderr_tty=isatty(stderr),
             stdin_tty=isatty(stdin),
             color=not environ.get("NO_COLOR"),
+            stdin_closed=stdin is None,
         )
 
     def write_bytes(self, data: bytes, *, to_stderr: bool = False) -> None:

@@ -9,24 +9,36 @@ sandbox's work directory and ``~`` at its home (``GetWorkDir``, ``GetUserHomeDir
 
 from __future__ import annotations
 
+import os
 import posixpath
-import stat
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, BinaryIO
 
 import typer
 
 from daytona_cli.client.files import SandboxFiles
 from daytona_cli.commands.sandbox.cp_transfer import (
-    Advance,
+    Done,
     download_file,
     download_stdout,
     download_tree,
     local_error,
-    local_tree,
     remote_tree,
-    upload_file,
+    said_when_cut,
+    shown_path,
+)
+from daytona_cli.commands.sandbox.cp_upload import (
+    chunks_of,
+    counted,
+    local_tree,
+    open_source,
+    size_of,
+    stdin_chunks,
+    upload_one,
+    upload_tree,
 )
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError, usage
@@ -50,8 +62,16 @@ class Remote:
 Endpoint = Remote | str
 
 
-def endpoint(argument: str) -> Endpoint:
-    """``SANDBOX:PATH`` as a :class:`Remote`; anything else is a local path (or ``-``)."""
+def endpoint(argument: str, which: str) -> Endpoint:
+    """``SANDBOX:PATH`` as a :class:`Remote`; anything else is a local path (or ``-``).
+    ``which`` (SRC, DEST) names the argument in a usage error."""
+    try:
+        argument.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, kept by Python as lone surrogates
+        raise usage(
+            f"{which} is not valid UTF-8: {shown_path(argument)}",
+            hint="give the path in UTF-8 (rename the file first if its name is not)",
+        ) from None
     name, colon, path = argument.partition(":")
     if colon and name and "/" not in name and not name.startswith("."):
         return Remote(check_identifier(name), path)
@@ -97,23 +117,67 @@ class RemotePaths:
         return posixpath.normpath(path) if path not in ("", "/") else "/"
 
 
+@dataclass
+class Source:
+    """A local source, looked at before any request: its path as given, where it is, and
+    what to read: a file open for reading, or stdin's chunks (a folder: neither)."""
+
+    shown: str
+    path: Path | None = None
+    handle: BinaryIO | None = None
+    chunks: Iterator[bytes] | None = None
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def local_source(app: AppContext, source: str, recursive: bool) -> Source:
+    """Open (a folder: look at; stdin: read the first bytes of) what is to go up, so that
+    nothing is sent for a source that cannot be read."""
+    if source == STDIO:
+        if app.runtime.streams.stdin_closed:
+            raise usage(
+                "stdin is closed: there is nothing to copy from -",
+                hint="pipe or redirect the data in (`... | daytona-cli sandbox cp - SANDBOX:PATH`)",
+            )
+        return Source(source, chunks=stdin_chunks(app.runtime.streams.stdin_chunks()))
+    local = app.runtime.cwd / source
+    if local.is_dir():
+        if not recursive:
+            raise CliError(Category.OTHER, f"{source} is a folder", hint="copy it with -r")
+        try:
+            os.scandir(local).close()  # a folder that cannot be listed is found here too
+        except OSError as exc:
+            raise local_error("read", source, exc) from None
+        return Source(source, local)
+    return Source(source, local, open_source(local, source))
+
+
 def run_cp(app: AppContext, opts: CpOptions) -> None:
     remote = opts.source if isinstance(opts.source, Remote) else opts.dest
     assert isinstance(remote, Remote)
-    sandbox = _started(app, remote.sandbox)
-    files = app.client().toolbox.files(sandbox)
-    if files is None:
-        raise CliError(
-            Category.OTHER,
-            "copying files needs the sandbox's toolbox proxy, which this server does not have",
-        )
-    path = RemotePaths(files).absolute(remote.path)
-    if isinstance(opts.source, Remote):
-        assert isinstance(opts.dest, str)
-        _download(app, files, Remote(remote.sandbox, path), opts.dest, opts.recursive)
-    else:
-        into = remote.path.endswith("/") or remote.path in ("", "~")
-        _upload(app, files, opts.source, Remote(remote.sandbox, path), into, opts.recursive)
+    source = None
+    if not isinstance(opts.source, Remote):
+        source = local_source(app, opts.source, opts.recursive)
+    try:
+        sandbox = _started(app, remote.sandbox)
+        files = app.client().toolbox.files(sandbox)
+        if files is None:
+            raise CliError(
+                Category.OTHER,
+                "copying files needs the sandbox's toolbox proxy, which this server does not have",
+            )
+        path = RemotePaths(files).absolute(remote.path)
+        if source is None:
+            assert isinstance(opts.dest, str)
+            _download(app, files, Remote(remote.sandbox, path), opts.dest, opts.recursive)
+        else:
+            into = remote.path.endswith("/") or remote.path in ("", "~")
+            _upload(app, files, source, Remote(remote.sandbox, path), into)
+    finally:
+        if source is not None:
+            source.close()
 
 
 def _started(app: AppContext, target: str) -> JSONObject:
@@ -144,6 +208,27 @@ def _info(files: SandboxFiles, remote: Remote, *, missing_ok: bool = False) -> J
         ) from None
 
 
+def local_target(cwd: Path, dest: str, name: str, folder: bool) -> tuple[Path, str]:
+    """Where a download of ``name`` (a ``folder`` or a file) lands, and how to name it: inside
+    an existing folder (or a link to one) under its own name. A ``dest`` ending in ``/`` must
+    be such a folder, as with cp(1); only a folder makes one that does not exist yet (cp -r
+    does)."""
+    local = cwd / dest
+    if local.is_dir():
+        return local / name, os.path.join(dest, name)
+    if dest.endswith(("/", os.sep)):
+        if local.exists():
+            raise CliError(Category.OTHER, f"cannot write {dest}: it is a file, not a folder")
+        if not folder:
+            raise CliError(
+                Category.OTHER,
+                f"cannot write {dest}: no such folder",
+                hint=f"make it first (`mkdir -p {shlex.quote(dest)}`), or leave out the "
+                "trailing / to name the file",
+            )
+    return local, dest
+
+
 def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
               recursive: bool) -> None:  # fmt: skip
     info = _info(files, source)
@@ -153,11 +238,12 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
     if dest == STDIO:
         if info["isDir"]:
             raise CliError(Category.OTHER, f"{source} is a folder: it cannot go to stdout")
-        with out.transfer(name, info.get("size")) as advance:
-            download_stdout(files, source.path, app.runtime.streams.write_bytes, advance)
+        streams = app.runtime.streams
+        shown_here = streams.stdout_tty
+        with out.transfer(name, info.get("size"), data_on_terminal=shown_here) as advance:
+            download_stdout(files, source.path, streams.write_bytes, advance)
         return
-    local = app.runtime.cwd / dest
-    target = local / name if local.is_dir() else local
+    target, shown = local_target(app.runtime.cwd, dest, name, bool(info["isDir"]))
     if not info["isDir"]:
         with out.transfer(name, info.get("size")) as advance:
             download_file(files, source.path, target, info, advance)
@@ -167,49 +253,39 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
     tree = remote_tree(files, source.path, target, info)
     for skipped in tree.skipped:
         out.warn(f"{source.sandbox}:{skipped} is a symbolic link: not copied")
-    with out.transfer(name, tree.size) as advance:
-        download_tree(files, tree, advance)
+    done = Done()
+    with (
+        out.transfer(name, tree.size) as advance,
+        said_when_cut(app, lambda _cut: done.incomplete(shown)),
+    ):
+        download_tree(files, tree, advance, done)
 
 
-def _upload(app: AppContext, files: SandboxFiles, source: str, dest: Remote, into: bool,
-            recursive: bool) -> None:  # fmt: skip
+def _upload(app: AppContext, files: SandboxFiles, source: Source, dest: Remote,
+            into: bool) -> None:  # fmt: skip
     out = app.output
     found = _info(files, dest, missing_ok=True)
     into = into or bool(found and found["isDir"])
-    if source == STDIO:
+    if source.chunks is not None:  # stdin
         if into:
             raise CliError(Category.OTHER, f"{dest} is a folder: name the file to write")
-        with out.transfer("stdin", None) as advance:
-            files.upload(dest.path, _counted(app.runtime.streams.stdin_chunks(), advance), None)
+        typed_here = app.runtime.streams.stdin_tty
+        with out.transfer("stdin", None, data_on_terminal=typed_here) as advance:
+            chunks = counted(source.chunks, advance)
+            upload_one(app, files, chunks, None, dest.path, dest.sandbox)
         return
-    local = app.runtime.cwd / source
-    try:
-        found_here = local.stat()
-    except OSError as exc:
-        raise local_error("read", source, exc) from None
-    target = posixpath.join(dest.path, local.name) if into else dest.path
-    if not stat.S_ISDIR(found_here.st_mode):
-        with out.transfer(local.name, found_here.st_size) as advance:
-            upload_file(files, local, target, advance)
+    assert source.path is not None
+    target = posixpath.join(dest.path, source.path.name) if into else dest.path
+    if source.handle is not None:
+        size = size_of(source.handle)
+        with out.transfer(source.path.name, size) as advance:
+            chunks = chunks_of(source.handle, source.shown, advance)
+            upload_one(app, files, chunks, size, target, dest.sandbox)
         return
-    if not recursive:
-        raise CliError(Category.OTHER, f"{source} is a folder", hint="copy it with -r")
     if found is not None and not found["isDir"]:
         raise CliError(Category.OTHER, f"{dest} is a file, not a folder")
-    folders, regular, skipped, size = local_tree(local, target)
-    for left_out in skipped:
-        out.warn(f"{left_out} is a link to a folder or not a regular file: not copied")
-    with out.transfer(local.name, size) as advance:
-        for folder, mode in folders:
-            files.make_folder(folder, f"{mode:o}")
-        for path, remote in regular:
-            upload_file(files, path, remote, advance)
-
-
-def _counted(chunks: Iterator[bytes], advance: Advance) -> Iterator[bytes]:
-    for chunk in chunks:
-        advance(len(chunk))
-        yield chunk
+    tree = local_tree(source.path, target)
+    upload_tree(app, files, tree, source.path.name, dest.sandbox)
 
 
 def cp(
@@ -228,8 +304,9 @@ def cp(
 
     One side is SANDBOX:PATH (name or ID; relative paths start in the sandbox's work
     directory, ~ in its home), the other a local path or -. A local file named a:b is
-    written ./a:b. A download is renamed into place only once complete. Progress shows on
-    a terminal.
+    written ./a:b. A download is renamed into place only once complete; an upload is
+    written in place (the toolbox has no rename), so one cut short may leave that file
+    partly written, and cp says so. Progress shows on a terminal.
 
     \b
     Examples:
@@ -238,6 +315,6 @@ def cp(
       daytona-cli sandbox cp demo:~/out.tar.gz - | tar xz
     """
     app = AppContext.of(ctx)
-    opts = CpOptions(endpoint(source), endpoint(dest), recursive)
+    opts = CpOptions(endpoint(source, "SRC"), endpoint(dest, "DEST"), recursive)
     check_sides(opts.source, opts.dest)
     run_cp(app, opts)

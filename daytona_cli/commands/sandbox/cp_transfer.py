@@ -1,11 +1,11 @@
-"""The moving part of ``sandbox cp``: files and trees between this machine and a sandbox,
-streamed in constant memory through the toolbox's file routes (client/files.py).
+"""The way down for ``sandbox cp``, and what both ways share: files and trees from a sandbox
+to this machine, streamed in constant memory through the toolbox's file routes
+(client/files.py); the way up is cp_upload.py.
 
 A download goes to a temporary name beside its destination (``.NAME.XXXX.part``) and is
 renamed only once complete, so an interrupted one never leaves a truncated file under the
-final name. Modes come from ``FileInfo.permissions`` on the way down and go up with the
-folders (``CreateFolder`` takes a mode; the upload route takes none, so uploaded files get
-the sandbox's default mode).
+final name. A destination that is a link is written through, as cp(1) does: the temporary goes
+beside the file the link leads to. Modes come from ``FileInfo.permissions`` on the way down.
 """
 
 from __future__ import annotations
@@ -15,21 +15,75 @@ import os
 import posixpath
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from daytona_cli.client.files import SandboxFiles
+from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError
 from daytona_cli.types import JSONObject
 
-CHUNK = 1024 * 1024
 Advance = Callable[[int], None]
+NAMED = 3
+"""Files not copied that an incomplete copy names; the rest are counted."""
+
+
+def shown_path(path: Path | str) -> str:
+    """A local path as text, bytes that are not UTF-8 shown as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def local_error(action: str, path: Path | str, exc: OSError) -> CliError:
     """A local file that cannot be read or written: exit 1 with the OS's reason."""
-    return CliError(Category.OTHER, f"cannot {action} {path}: {exc.strerror or exc}")
+    return CliError(Category.OTHER, f"cannot {action} {shown_path(path)}: {exc.strerror or exc}")
+
+
+@dataclass
+class Done:
+    """How far a copy got, for the message when it stops short: the files (relative to where
+    the folder lands) not copied yet, how many were, and the sandbox path being written."""
+
+    missing: dict[str, None] = field(default_factory=dict)
+    count: int = 0
+    current: str | None = None
+
+    def expect(self, names: Iterable[str]) -> None:
+        self.missing = dict.fromkeys(names)
+
+    def copied(self, name: str) -> None:
+        self.missing.pop(name, None)
+        self.count += 1
+        self.current = None
+
+    def incomplete(self, where: str) -> str:
+        """``WHERE is incomplete: copied 2 of 5 files; not copied: a, b, c and 1 more``."""
+        total = self.count + len(self.missing)
+        text = f"{where} is incomplete: copied {self.count} of {total} files"
+        if self.missing:
+            names = [shown_path(name) for name in list(self.missing)[:NAMED]]
+            more = len(self.missing) - len(names)
+            text += "; not copied: " + ", ".join(names) + (f" and {more} more" if more else "")
+        return text
+
+
+@contextlib.contextmanager
+def said_when_cut(app: AppContext, state: Callable[[bool], str]) -> Iterator[None]:
+    """Run a copy; when it fails or is interrupted, the error also says ``state(cut)``, what
+    the destination holds now (``cut``: a body may have stopped short: no answer came, or
+    Ctrl-C or SIGTERM)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        word = "terminated" if app.terminated else "interrupted"
+        raise CliError(Category.INTERRUPTED, _joined(word, state(True))) from None
+    except CliError as err:
+        err.message = _joined(err.message, state(err.status is None))
+        raise
+
+
+def _joined(message: str, state: str) -> str:
+    return f"{message}; {state}" if state else message
 
 
 def mode_of(info: JSONObject) -> int | None:
@@ -53,6 +107,7 @@ def download_file(files: SandboxFiles, source: str, target: Path, info: JSONObje
                   advance: Advance) -> None:  # fmt: skip
     """``source`` to ``target``, through a temporary file renamed at the end (straight into
     a target that is not a regular file, such as ``/dev/null`` or a named pipe)."""
+    target = _through_link(target)
     if _special(target):
         try:
             with target.open("wb") as sink:
@@ -79,6 +134,22 @@ def download_file(files: SandboxFiles, source: str, target: Path, info: JSONObje
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def _through_link(target: Path) -> Path:
+    """Where writing ``target`` lands. A link is written through to the file it leads to, and
+    stays a link, as cp(1) does; one that leads nowhere is refused, as GNU cp refuses it."""
+    if not target.is_symlink():
+        return target
+    real = Path(os.path.realpath(target))
+    if not real.exists():
+        raise CliError(
+            Category.OTHER,
+            f"cannot write {shown_path(target)}: it is a link to "
+            f"{shown_path(os.readlink(target))}, which does not exist",
+            hint="remove the link, or copy to the path it should lead to",
+        )
+    return real
 
 
 def _special(target: Path) -> bool:
@@ -137,7 +208,10 @@ def remote_tree(files: SandboxFiles, source: str, target: Path, info: JSONObject
     return tree
 
 
-def download_tree(files: SandboxFiles, tree: Tree, advance: Advance) -> None:
+def download_tree(files: SandboxFiles, tree: Tree, advance: Advance, done: Done) -> None:
+    """Make the folders, then copy the files one by one, recording each in ``done``."""
+    root = tree.folders[0][1]
+    done.expect(str(place.relative_to(root)) for _, place, _ in tree.files)
     for _, place, _mode in tree.folders:
         try:
             place.mkdir(exist_ok=True)
@@ -145,63 +219,8 @@ def download_tree(files: SandboxFiles, tree: Tree, advance: Advance) -> None:
             raise local_error("create", place, exc) from None
     for source, place, info in tree.files:
         download_file(files, source, place, info, advance)
+        done.copied(str(place.relative_to(root)))
     for _, place, mode in reversed(tree.folders):  # last: a read-only folder stays writable
         if mode is not None:
             with contextlib.suppress(OSError):
                 os.chmod(place, mode)
-
-
-# -- up -------------------------------------------------------------------------------------------
-
-
-def file_chunks(path: Path, advance: Advance) -> Iterator[bytes]:
-    try:
-        with path.open("rb") as source:
-            while chunk := source.read(CHUNK):
-                advance(len(chunk))
-                yield chunk
-    except OSError as exc:
-        raise local_error("read", path, exc) from None
-
-
-def upload_file(files: SandboxFiles, source: Path, target: str, advance: Advance) -> None:
-    try:
-        size = source.stat().st_size
-    except OSError as exc:
-        raise local_error("read", source, exc) from None
-    files.upload(target, file_chunks(source, advance), size)
-
-
-def local_tree(source: Path, target: str) -> tuple[list[tuple[str, int]], list[tuple[Path, str]],
-                                                   list[str], int]:  # fmt: skip
-    """The local folder ``source`` landing at the sandbox path ``target``: folders (with
-    modes), files, what is left out (links to folders, special files), and the bytes."""
-    folders: list[tuple[str, int]] = []
-    regular: list[tuple[Path, str]] = []
-    skipped: list[str] = []
-    size = 0
-    for root, dirs, names in os.walk(source, onerror=_raise):
-        here = Path(root)
-        remote = posixpath.join(target, *here.relative_to(source).parts)
-        folders.append((remote, stat.S_IMODE(here.stat().st_mode)))
-        for name in list(dirs):
-            if (here / name).is_symlink():
-                dirs.remove(name)
-                skipped.append(str(here / name))
-        for name in names:
-            found = here / name
-            try:
-                info = found.stat()
-            except OSError:
-                skipped.append(str(found))  # a dangling link
-                continue
-            if not stat.S_ISREG(info.st_mode):
-                skipped.append(str(found))
-                continue
-            regular.append((found, posixpath.join(remote, name)))
-            size += info.st_size
-    return folders, regular, skipped, size
-
-
-def _raise(exc: OSError) -> None:
-    raise local_error("read", exc.filename or "?", exc)
