@@ -659,12 +659,14 @@ def test_delete_under_json_prints_an_array_of_the_apis_answers(cli: Cli, fake: F
     assert sorted(sent(fake)) == [delete("a"), delete("b")]
     assert (result.exit_code, result.stderr) == (0, "")
     answers = {request.url.path: response.json() for request, response in fake.exchanges}
-    assert result.json() == [answers["/api/sandbox/a"], answers["/api/sandbox/b"]]
-    # The API's own objects, unchanged: they carry Daytona's rename of a deleted sandbox.
-    assert [(item["name"].rsplit("_", 1)[0], item["state"]) for item in result.json()] == [
-        ("DESTROYED_a", "destroying"),
-        ("DESTROYED_b", "destroying"),
+    # The API's own objects, but named as the user knew them, not as Daytona renamed them.
+    assert answers["/api/sandbox/a"]["name"].startswith("DESTROYED_a_")
+    assert answers["/api/sandbox/b"]["name"].startswith("DESTROYED_b_")
+    assert result.json() == [
+        {**answers["/api/sandbox/a"], "name": "a"},
+        {**answers["/api/sandbox/b"], "name": "b"},
     ]
+    assert [item["state"] for item in result.json()] == ["destroying", "destroying"]
 
 
 def test_delete_of_several_with_one_missing_deletes_the_others_and_exits_3(

@@ -157,6 +157,19 @@ def test_a_second_delete_by_id_while_destroying_is_success(cli: Cli, fake: FakeD
     assert "DESTROYED_" not in first.stderr + second.stderr
 
 
+def test_json_of_a_named_delete_shows_the_name_the_user_knew(cli: Cli, fake: FakeDaytona) -> None:
+    box = fake.add_sandbox("twice")
+    first = cli("sandbox", "delete", "twice", "--yes", "--json")
+    second = cli("sandbox", "delete", box["id"], "--yes", "--json")
+    assert (first.exit_code, second.exit_code) == (0, 0), (first, second)
+    [started], [again] = first.json(), second.json()
+    assert (started["id"], started["name"], started["state"]) == (box["id"], "twice", "destroying")
+    assert (again["id"], again["name"]) == (box["id"], "twice")
+    # The server did rename it: the CLI undid that only in what it reports.
+    [record] = fake.sandboxes.values()
+    assert record["name"].startswith("DESTROYED_twice_")
+
+
 def test_a_second_delete_by_name_is_not_found_and_fine_with_ignore_not_found(
     cli: Cli, fake: FakeDaytona
 ) -> None:

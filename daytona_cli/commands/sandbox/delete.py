@@ -62,9 +62,18 @@ def delete_one(app: AppContext, target: Target, *, wait: bool, timeout: float) -
     """Delete one sandbox, printing nothing: what :func:`run_delete` does to each target.
 
     The :class:`Done` says what became of it (``deletion started``, ``deleted``, ``already
-    being deleted``, ``already destroyed``) with the line to report; a sandbox not found is a
-    not-found error (exit 3).
+    being deleted``, ``already destroyed``) with the line to report, and holds the API's
+    ``Sandbox`` with the name the user knew, not ``DESTROYED_<name>_<ms>`` (the issue's
+    promise: reports never show Daytona's new name); a sandbox not found is a not-found
+    error (exit 3).
     """
+    done = _delete(app, target, wait=wait, timeout=timeout)
+    name = known_name(done.result) or target.name
+    result = done.result if name is None else {**done.result, "name": name}
+    return Done(result, done.status, done.message)
+
+
+def _delete(app: AppContext, target: Target, *, wait: bool, timeout: float) -> Done:
     client = app.client()
     try:
         answer = client.delete_sandbox(target.key)
