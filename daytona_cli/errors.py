@@ -33,6 +33,8 @@ class Reason(str, Enum):
     HTTP = "http"  # an HTTP error answer; the status says more
     NETWORK = "network"  # no connection, or it broke
     PROXY = "proxy"  # no connection through the proxy the environment names
+    SOCKS_PROXY = "socks_proxy"  # the environment names a SOCKS proxy, and socksio is missing
+    PROXY_SETTING = "proxy_setting"  # a proxy variable httpx cannot read
     DEADLINE = "deadline"  # no complete answer within the call's deadline
     REDIRECT = "redirect"  # a 3xx, never followed with the key attached
     WEB_PAGE = "web_page"  # an error answered with a web page (a gateway's, or not the API's)

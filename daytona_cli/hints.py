@@ -15,6 +15,8 @@ _BY_REASON = {
     Reason.DEADLINE: "the API is slow or unreachable; try again, or raise --request-timeout",
     Reason.NETWORK: "check your network connection and DAYTONA_API_URL",
     Reason.PROXY: "check the proxy settings (HTTPS_PROXY, ALL_PROXY, NO_PROXY) and your network",
+    Reason.SOCKS_PROXY: "install it with pip install 'daytona-cli[socks]', or unset that variable",
+    Reason.PROXY_SETTING: "give proxies as http://host:port (or unset the variable)",
     Reason.NOT_JSON: "check DAYTONA_API_URL points at the Daytona API",
     Reason.NOT_DAYTONA: "check DAYTONA_API_URL: it should be the API's base URL, such as "
     "https://app.daytona.io/api",

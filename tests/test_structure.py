@@ -144,3 +144,26 @@ def test_what_typer_compat_needs_from_typer_is_still_there(module: str, name: st
             "needs updating for it (or pin Typer to a release that has it)"
         )
     assert callable(found)
+
+
+COMMAND_WORDS = ("daytona-cli sandbox", "daytona-cli snapshot", "daytona-cli[", "pip install")
+
+
+def test_the_client_words_no_hints_and_names_no_command() -> None:
+    """The client speaks HTTP and Daytona: its errors carry data (a ``Reason``), and the
+    command layer (``hints.py``) words the advice. A ``hint=`` or a ``daytona-cli ...`` in a
+    string of the client would be the CLI speaking from inside it."""
+    found = []
+    for name, tree in modules().items():
+        if not name.startswith("daytona_cli.client"):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg == "hint":
+                found.append(f"{name}:{node.lineno} hint=")
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and any(word in node.value for word in COMMAND_WORDS)
+            ):
+                found.append(f"{name}:{node.lineno} {node.value[:40]!r}")
+    assert found == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from daytona_cli.errors import Category, CliError
+from daytona_cli.errors import Category, CliError, Reason
 
 
 def proxy_for(url: str, environ: Mapping[str, str]) -> str | None:
@@ -69,10 +69,6 @@ def unusable_proxy(exc: Exception, environ: Mapping[str, str]) -> CliError:
         return CliError(
             Category.USAGE,
             f"{setting} names a SOCKS proxy, which needs the socksio package",
-            hint="install it with pip install 'daytona-cli[socks]', or unset that variable",
+            reason=Reason.SOCKS_PROXY,
         )
-    return CliError(
-        Category.USAGE,
-        f"cannot use {setting}: {exc}",
-        hint="give proxies as http://host:port (or unset the variable)",
-    )
+    return CliError(Category.USAGE, f"cannot use {setting}: {exc}", reason=Reason.PROXY_SETTING)
