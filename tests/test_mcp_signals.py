@@ -17,6 +17,7 @@ from mcp.types import LATEST_PROTOCOL_VERSION
 from tests.conftest import API_KEY, CLI
 from tests.fake_daytona import FakeDaytona
 from tests.fake_fixtures import wait_until
+from tests.faults_helpers import FaultyFake, serving
 
 
 def start(url: str, workdir: Path) -> subprocess.Popen[bytes]:
@@ -93,3 +94,39 @@ def test_a_server_stopped_in_a_command_deletes_its_session_first(
         for stream in (server.stdin, server.stdout, server.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_a_second_sigterm_does_not_cut_the_tidy_up_short(isolated: Path) -> None:
+    # `timeout` sends SIGTERM twice: to the server, then to its process group. The session's
+    # deletion is held until the second one has come; the server still finishes its tidy-up.
+    fake = FaultyFake(api_key=API_KEY, transition_seconds=0.05)
+    box = fake.add_sandbox("busy")
+    fake.hold_answers("DELETE", "/toolbox-proxy/*/process/session/*")
+    try:
+        with serving(fake) as url:
+            server = start(url, isolated)
+            try:
+                initialize(server)
+                send(server, {"id": 2, "method": "tools/call", "params": {
+                    "name": "execute_command",
+                    "arguments": {"sandbox": "busy", "command": "sleep 30"},
+                }})  # fmt: skip
+                wait_until(lambda: bool(fake.sessions_of(box["id"])))
+                server.send_signal(signal.SIGTERM)
+                wait_until(lambda: bool(fake.requests_to("DELETE", "/toolbox-proxy/*")))
+                server.send_signal(signal.SIGTERM)
+                fake.release()
+                assert stopped_within(server, 10) == 143
+                assert server.stderr is not None
+                log = server.stderr.read().decode()
+            finally:
+                if server.poll() is None:
+                    server.kill()
+                for stream in (server.stdin, server.stdout, server.stderr):
+                    if stream is not None:
+                        stream.close()
+    finally:
+        fake.release()
+        fake.close()
+    assert log.endswith("daytona-cli mcp: stopped\n"), log
+    assert fake.sessions_of(box["id"]) == []

@@ -193,8 +193,10 @@ def stop_on_signals(session: Session) -> None:
 
     def stop(signum: int, _frame: object) -> None:
         code = TERMINATED if signum == signal.SIGTERM else INTERRUPTED
+        # Ctrl-C again ends it at once; SIGTERM again must not cut the tidy-up short (`timeout`
+        # sends two, and a host may repeat itself; one that will not wait sends SIGKILL).
         signal.signal(signal.SIGINT, lambda *_: os._exit(code))
-        signal.signal(signal.SIGTERM, lambda *_: os._exit(code))
+        signal.signal(signal.SIGTERM, lambda *_: None)
         tidy = threading.Thread(target=kill_running, args=(session.app,), daemon=True)
         tidy.start()
         tidy.join(STOP_GRACE)
