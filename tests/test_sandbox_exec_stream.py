@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from daytona_cli.app import run
@@ -417,6 +418,38 @@ def test_a_daemon_without_sessions_falls_back_to_the_one_shot_route_and_says_so(
     assert one_line(result.stderr).startswith("warning: the sandbox's daemon has no session API")
     [body] = [json.loads(r.content) for r in fake.requests_to("POST", EXECUTE)]
     assert body == {"command": "echo $A; echo e >&2", "envs": {"A": "1"}}
+
+
+def test_ctrl_c_on_the_fallback_route_says_the_remote_command_may_still_be_running(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any]
+) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("the run sets signal handlers only in the main thread")
+    fake.inject("POST", SESSION, status=404)
+    real = fake.handler
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = real(request)
+        if request.url.path.endswith("/process/execute"):
+            response.close()
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # type: ignore[operator]
+        return response
+
+    fake.handler = handler  # type: ignore[method-assign]
+    result = cli("sandbox", "exec", "box", "--", "true")
+    assert (result.exit_code, result.stdout) == (130, "")
+    warning, error = result.stderr.splitlines()
+    assert warning.startswith("warning: the sandbox's daemon has no session API")
+    # No hint to leave out --merged, which was not given.
+    assert error == (
+        "error: interrupted; the remote command may still be running: the one-shot route cannot "
+        "stop it (it runs until it ends or the sandbox stops)"
+    )
+    assert [(r.method, r.url.path) for r in fake.requests] == [
+        ("GET", "/api/sandbox/box"),
+        ("POST", f"/toolbox/{box['id']}/process/session"),
+        ("POST", f"/toolbox/{box['id']}/process/execute"),
+    ]
 
 
 def test_a_proxy_that_cannot_find_the_sandbox_is_an_error_not_a_fallback(
