@@ -103,8 +103,11 @@ def help_when_no_command(ctx: typer.Context) -> None:
         raise typer.Exit(0)
 
 
-def at_least(minimum: float, maximum: float | None = None) -> Callable[[Any], Any]:
-    """An option ``callback=`` that refuses values out of range (a usage error, exit 2).
+def at_least(
+    minimum: float, maximum: float | None = None, *, beyond: str = ""
+) -> Callable[[Any], Any]:
+    """An option ``callback=`` that refuses values out of range (a usage error, exit 2);
+    ``beyond`` follows the maximum in the message (what the limit is).
 
     Used instead of Typer's ``min=``/``max=``, whose ``[x>=1]`` in the help and
     ``is not in the range x>=1`` in errors do not read like the rest of the CLI.
@@ -119,7 +122,7 @@ def at_least(minimum: float, maximum: float | None = None) -> Callable[[Any], An
             if item < minimum:
                 raise typer.BadParameter(f"{item:g} is less than {minimum:g}")
             if maximum is not None and item > maximum:
-                raise typer.BadParameter(f"{item:g} is more than {maximum:g}")
+                raise typer.BadParameter(f"{item:g} is more than {maximum:g}{beyond}")
         return value
 
     return check
