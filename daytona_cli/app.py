@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from daytona_cli import __version__
-from daytona_cli.commands.base import Group, at_least, help_when_no_command
+from daytona_cli.commands.base import Group, help_when_no_command, seconds
 from daytona_cli.context import AppContext, Runtime
 from daytona_cli.errors import EXIT_CODES_HELP, Category, CliError
 from daytona_cli.interrupts import (
@@ -69,7 +69,7 @@ def root(
         typer.Option(
             "--request-timeout",
             metavar="SECONDS",
-            callback=at_least(0.1),
+            callback=seconds(0.1),
             help="Give each API call, retries included, at most SECONDS (default 120).",
         ),
     ] = None,

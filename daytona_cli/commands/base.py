@@ -103,6 +103,12 @@ def help_when_no_command(ctx: typer.Context) -> None:
         raise typer.Exit(0)
 
 
+MAX_SECONDS = 31_536_000
+"""The most a seconds option takes: a year (365 days). Far beyond it, timeouts overflow what
+sockets and clocks can hold (``OverflowError``); a wait meant never to end is 0 (or, for exec,
+no --timeout)."""
+
+
 def at_least(
     minimum: float, maximum: float | None = None, *, beyond: str = ""
 ) -> Callable[[Any], Any]:
@@ -120,9 +126,20 @@ def at_least(
             if isinstance(item, float) and not math.isfinite(item):
                 raise typer.BadParameter(f"{item} is not a number of seconds")
             if item < minimum:
-                raise typer.BadParameter(f"{item:g} is less than {minimum:g}")
+                raise typer.BadParameter(f"{_shown(item)} is less than {_shown(minimum)}")
             if maximum is not None and item > maximum:
-                raise typer.BadParameter(f"{item:g} is more than {maximum:g}{beyond}")
+                raise typer.BadParameter(f"{_shown(item)} is more than {_shown(maximum)}{beyond}")
         return value
 
     return check
+
+
+def seconds(minimum: float) -> Callable[[Any], Any]:
+    """:func:`at_least` for a number of seconds: at most :data:`MAX_SECONDS`."""
+    return at_least(minimum, MAX_SECONDS, beyond=" (a year)")
+
+
+def _shown(number: float) -> str:
+    """A number as people write it: ``31536000``, not ``3.1536e+07``; ``1e+30`` when long."""
+    whole = float(number).is_integer() and abs(number) < 1e16
+    return str(int(number)) if whole else f"{number:g}"

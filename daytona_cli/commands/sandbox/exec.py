@@ -14,7 +14,7 @@ import typer
 
 from daytona_cli.client.redact import MIN_SECRET_LENGTH
 from daytona_cli.client.stream import preload
-from daytona_cli.commands.base import Command, at_least
+from daytona_cli.commands.base import Command, seconds
 from daytona_cli.commands.options import JsonOption, TargetArgument
 from daytona_cli.commands.sandbox.common import require_started
 from daytona_cli.commands.sandbox.exec_common import (
@@ -194,7 +194,7 @@ def exec_(
         typer.Option(
             "--timeout",
             metavar="SECONDS",
-            callback=at_least(0),
+            callback=seconds(0),
             help="Kill the command after SECONDS, whole seconds (exit 124); default: no limit.",
         ),
     ] = None,
