@@ -42,8 +42,39 @@ def _usage_pieces(command: Any, ctx: Any) -> list[str]:
     return pieces
 
 
+class NotUtf8(typer.BadParameter):
+    """An argument that is not UTF-8 (bytes the OS handed over that do not decode, kept as
+    surrogate escapes): the API takes only UTF-8 text, so it is a usage error."""
+
+    def __init__(self, value: str, ctx: Any, param: Any) -> None:
+        shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        super().__init__(
+            f"'{shown}' is not valid UTF-8 text, which the Daytona API needs", ctx=ctx, param=param
+        )
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class Command(TyperCommand):
-    """A command whose summary is its help's whole first sentence and whose usage has no braces."""
+    """A command whose summary is its help's whole first sentence and whose usage has no braces;
+    its text arguments must be UTF-8 (a usage error otherwise, before anything runs)."""
+
+    local_paths: tuple[str, ...] = ()
+    """Parameters that may be local file names: any bytes the OS allows, so not checked."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -52,6 +83,18 @@ class Command(TyperCommand):
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         return _usage_pieces(self, ctx)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        rest: list[str] = super().parse_args(ctx, args)
+        if ctx.resilient_parsing:  # completing a word: nothing is run
+            return rest
+        for param in self.get_params(ctx):
+            if param.name in self.local_paths:
+                continue
+            for text in _texts(ctx.params.get(param.name)):
+                if not _is_utf8(text):
+                    raise NotUtf8(text, ctx, param)
+        return rest
 
 
 class Group(TyperGroup):

@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from daytona_cli.client.files import SandboxFiles
+from daytona_cli.commands.base import Command
 from daytona_cli.commands.sandbox.cp_transfer import (
     Advance,
     download_file,
@@ -50,14 +51,33 @@ class Remote:
 Endpoint = Remote | str
 
 
+class CpCommand(Command):
+    """A local path may be any bytes the OS allows: only the sandbox side must be UTF-8."""
+
+    local_paths = ("source", "dest")
+
+
 def endpoint(argument: str) -> Endpoint:
     """``SANDBOX:PATH`` as a :class:`Remote`; anything else is a local path (or ``-``)."""
     name, colon, path = argument.partition(":")
     if colon and name and "/" not in name and not name.startswith("."):
-        return Remote(check_identifier(name), path)
+        return Remote(check_identifier(name), _utf8(path))
     if not argument:
         raise usage("an empty path", hint="give a local path, - or SANDBOX:PATH")
     return argument
+
+
+def _utf8(path: str, hint: str | None = None) -> str:
+    """A sandbox path goes to the API, which takes only UTF-8 text (a usage error if not)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise usage(
+            f"the sandbox path '{shown}' is not valid UTF-8 text, which the Daytona API needs",
+            hint=hint,
+        ) from None
+    return path
 
 
 @dataclass
@@ -187,7 +207,10 @@ def _upload(app: AppContext, files: SandboxFiles, source: str, dest: Remote, int
         found_here = local.stat()
     except OSError as exc:
         raise local_error("read", source, exc) from None
-    target = posixpath.join(dest.path, local.name) if into else dest.path
+    target = dest.path
+    if into:
+        named = "name the file in the sandbox: SANDBOX:FOLDER/NAME"
+        target = _utf8(posixpath.join(dest.path, local.name), hint=named)
     if not stat.S_ISDIR(found_here.st_mode):
         with out.transfer(local.name, found_here.st_size) as advance:
             upload_file(files, local, target, advance)
