@@ -1,7 +1,8 @@
 """Any terminal encoding (issue 9, promise 7): with a stdout that cannot encode everything
 (cp1252, as Windows' redirected output; ASCII, as under LANG=C), exec output is written as the
 bytes received and other text degrades to backslash escapes; nothing ends in an internal error
-and no output is lost. The same for arguments that are not UTF-8: a usage error.
+and no output is lost. The same for what else a process may be started with: arguments that
+are not UTF-8 (a usage error) and standard streams that are closed (taken for /dev/null).
 """
 
 from __future__ import annotations
@@ -190,3 +191,45 @@ def test_the_installed_command_given_raw_bytes_says_so_in_one_line(
 def test_the_readme_says_how_arguments_and_closed_streams_are_taken() -> None:
     says("one that is not (bytes that do not decode) is a usage error naming it, exit 2 (125")
     says("A local path given to `cp` may be any bytes the system allows.")
+    says("A stream the CLI is started without (`>&-`, `2>&-`, `<&-`) is taken for /dev/null")
+
+
+# -- streams the process was started without -------------------------------------------------
+
+
+def run_closing(redirect: str, *args: str, url: str) -> subprocess.CompletedProcess[bytes]:
+    """The installed command with some of its standard streams closed by the shell (`>&-`);
+    what it writes to the ones left open is captured."""
+    return subprocess.run(
+        ["/bin/sh", "-c", f'exec "$0" "$@" {redirect}', str(CLI), *args],
+        capture_output=True,
+        env=installed_env(url),
+        stdin=subprocess.DEVNULL,
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("redirect", [">&-", ">&- 2>&-"])
+def test_a_closed_stdout_drops_the_output_and_keeps_the_exit_code(
+    fake: FakeDaytona, served: str, redirect: str
+) -> None:
+    assert run_closing(redirect, "--version", url=served).returncode == 0
+    fake.add_sandbox("box")
+    listed = run_closing(redirect, "sandbox", "list", url=served)
+    assert (listed.returncode, listed.stdout, listed.stderr) == (0, b"", b"")
+    assert len(fake.requests_to("GET", "/sandbox")) == 1
+    ran = run_closing(redirect, "sandbox", "exec", "box", "--", "echo hi; exit 3", url=served)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (3, b"", b"")
+
+
+def test_a_closed_stderr_keeps_the_exit_code_of_a_failure(fake: FakeDaytona, served: str) -> None:
+    missing = run_closing("2>&-", "sandbox", "get", "ghost", url=served)
+    assert (missing.returncode, missing.stdout, missing.stderr) == (3, b"", b"")
+    assert len(fake.requests_to("GET", "/sandbox/ghost")) == 1
+
+
+def test_a_closed_stdin_reads_as_empty(fake: FakeDaytona, served: str) -> None:
+    fake.add_sandbox("box")
+    counted = run_closing("<&-", "sandbox", "exec", "-i", "box", "--", "wc", "-c", url=served)
+    assert (counted.returncode, counted.stdout.split(), counted.stderr) == (0, [b"0"], b"")
