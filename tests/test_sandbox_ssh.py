@@ -251,6 +251,7 @@ def test_the_readme_and_help_say_sigterm_is_passed_on_to_ssh(cli: Cli) -> None:
         "SIGTERM sent to the CLI alone (`kill`, `docker stop`) is passed on to ssh; once ssh "
         "has exited the token is revoked, one line says so and the CLI exits 143"
     )
+    says("130 when Ctrl-C ended it; 143 when SIGTERM ended the run (it is passed on to ssh)")
     result = cli("sandbox", "ssh", "--help")
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
