@@ -397,6 +397,16 @@ def test_a_lost_answer_to_the_session_exec_may_have_run_and_the_session_is_still
     assert fake.sessions_of("box") == []
 
 
+def test_exec_help_says_what_json_prints(cli: Cli) -> None:
+    # Not the shared "the API's objects": exec prints its own object, at the end.
+    text = " ".join(cli("sandbox", "exec", "--help").stdout.split())
+    assert (
+        "--json Print exitCode, stdout and stderr as one JSON object once the command has "
+        "ended, instead of streaming its output."
+    ) in text
+    assert "API's objects" not in text
+
+
 def test_json_gives_exit_code_stdout_and_stderr(
     served_cli: Cli, fake: FakeDaytona, box: dict[str, Any]
 ) -> None:

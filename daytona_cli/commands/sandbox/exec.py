@@ -15,7 +15,7 @@ import typer
 from daytona_cli.client.redact import MIN_SECRET_LENGTH
 from daytona_cli.client.stream import preload
 from daytona_cli.commands.base import Command, seconds
-from daytona_cli.commands.options import JsonOption, TargetArgument
+from daytona_cli.commands.options import TargetArgument
 from daytona_cli.commands.sandbox.common import require_started
 from daytona_cli.commands.sandbox.exec_common import (
     CANNOT_START_OR_KILLED,
@@ -231,7 +231,14 @@ def exec_(
             "commands); Ctrl-C cannot stop the remote command then.",
         ),
     ] = False,
-    json_output: JsonOption = False,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print exitCode, stdout and stderr as one JSON object once the command has "
+            "ended, instead of streaming its output.",
+        ),
+    ] = False,
 ) -> None:
     """Run a command in a sandbox and exit with its exit code.
 
