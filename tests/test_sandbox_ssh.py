@@ -355,9 +355,20 @@ def test_json_prints_the_access_object_and_runs_nothing(
 ) -> None:
     fake.add_sandbox("demo")
     result = cli("sandbox", "ssh", "demo", "--json", env=ssh.env())
-    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.exit_code == 0
     access = only_access(fake)
     assert result.json() == {k: v for k, v in access.items() if k not in ("revoked", "_expires")}
+    # The token is in the JSON: stderr says so, and that it stays valid (never the token).
+    assert result.stderr.startswith(
+        "warning: this JSON holds the SSH token (token, sshCommand), which stays valid until "
+        f"{access['expiresAt'][:19]}"
+    )
+    assert result.stderr.endswith(
+        "(in 1 hour) and is not revoked: anyone who has it can log in to the sandbox until then\n"
+    )
+    assert len(result.stderr.splitlines()) == 1
+    nowhere(access["token"], Result(0, "", result.stderr))
+    says("prints the API's SSH access object instead, and a warning on stderr that it holds")
     assert (ssh.argv(), fake.live_ssh_tokens()) == (None, [access["token"]])
     both = cli("sandbox", "ssh", "demo", "--json", "--print")
     assert both.exit_code == 2

@@ -98,6 +98,13 @@ def run_ssh(app: AppContext, opts: SshOptions) -> int:
         if opts.json_output:
             handed_over = True
             app.output.json(access)
+            # stderr, so that the JSON stays machine output: the one warning it must carry.
+            expires = access.get("expiresAt")
+            app.output.warn(
+                f"this JSON holds the SSH token (token, sshCommand), which stays valid until "
+                f"{iso_utc(expires)} ({relative_time(expires, app.output.now())}) and is not "
+                "revoked: anyone who has it can log in to the sandbox until then"
+            )
             return 0
         arguments = ssh_arguments(access["sshCommand"], opts.command)
         if opts.print_only or ssh is None:
@@ -217,7 +224,7 @@ def ssh(
         typer.Option(
             "--json",
             help="Print the API's SSH access object (token included) instead of connecting; "
-            "the token stays valid.",
+            "the token stays valid (stderr warns of it).",
         ),
     ] = False,
 ) -> None:
