@@ -249,7 +249,8 @@ def test_a_second_sigterm_as_timeout_sends_it_does_not_skip_the_revoke(ssh: Ssh)
 def test_the_readme_and_help_say_sigterm_is_passed_on_to_ssh(cli: Cli) -> None:
     says(
         "SIGTERM sent to the CLI alone (`kill`, `docker stop`) is passed on to ssh; once ssh "
-        "has exited the token is revoked, one line says so and the CLI exits 143"
+        "has exited the token is revoked and the CLI exits 143, with one line saying that "
+        "SIGTERM ended the run and ssh"
     )
     says("130 when Ctrl-C ended it; 143 when SIGTERM ended the run (it is passed on to ssh)")
     result = cli("sandbox", "ssh", "--help")
