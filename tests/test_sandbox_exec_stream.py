@@ -30,6 +30,7 @@ from daytona_cli.context import Runtime
 from daytona_cli.streams import Streams
 from tests.conftest import API_KEY, CLI, Cli
 from tests.fake_daytona import FakeDaytona
+from tests.test_readme import says
 
 SESSION = "/toolbox-proxy/*/process/session"
 SESSION_EXEC = "/toolbox-proxy/*/process/session/*/exec"
@@ -395,6 +396,29 @@ def test_a_lost_answer_to_the_session_exec_may_have_run_and_the_session_is_still
     assert "may have run" in one_line(result.stderr)
     assert len(fake.requests_to("POST", SESSION_EXEC)) == 1  # never sent again
     assert fake.sessions_of("box") == []
+
+
+def test_a_remote_125_and_a_lost_answer_share_the_code_but_not_stdout_or_stderr(
+    served_cli: Cli, fake: FakeDaytona, box: dict[str, Any]
+) -> None:
+    """The README's exact claim: 125 is also a code a command may use; stderr and --json's
+    stdout tell the two apart."""
+    remote = served_cli("sandbox", "exec", "box", "--json", "--", "echo ran; exit 125")
+    assert (remote.exit_code, remote.stderr) == (125, "")
+    assert remote.json() == {"exitCode": 125, "stdout": "ran\n", "stderr": ""}
+    fake.lose_answer("POST", SESSION_EXEC)  # the command starts; its answer never arrives
+    lost = served_cli("sandbox", "exec", "box", "--json", "--", "touch ran-once")
+    assert (lost.exit_code, lost.stdout) == (125, "")
+    error = json.loads(lost.stderr)["error"]
+    assert error["message"].startswith("lost the answer (")
+    assert error["message"].endswith("): the command may have run")
+    assert len(fake.requests_to("POST", SESSION_EXEC)) == 2  # once per run: never sent again
+    plain = served_cli("sandbox", "exec", "box", "--", "exit 125")
+    assert (plain.exit_code, plain.stdout, plain.stderr) == (125, "", "")
+    says("A command can exit with any of these codes itself (`exit 125`), so the code alone")
+    says("while a failure of daytona-cli leaves stdout empty.")
+    help_text = " ".join(served_cli("sandbox", "exec", "--help").stdout.split())
+    assert "The command may exit with these codes too" in help_text
 
 
 def test_exec_help_says_what_json_prints(cli: Cli) -> None:

@@ -32,7 +32,8 @@ from daytona_cli.types import JSONObject
 
 
 class ExecCommand(Command):
-    """exec's own failures, usage errors included, exit 125: never taken for a remote code.
+    """exec's own failures, usage errors included, exit 125, apart from the codes the remote
+    command has for itself (which may be 125 too: the error line on stderr tells them apart).
 
     ``app.py`` reads ``own_failure_exit`` from the command a usage error names, and from the
     run's context for failures once the command runs.
@@ -246,7 +247,9 @@ def exec_(
     There is no time limit unless --timeout. Ctrl-C kills the remote command (exit 130),
     except with --merged: the one-shot route cannot stop it.
     Exit: the command's own code; 124 if it timed out; 126 if it could not be started;
-    125 if daytona-cli itself failed.
+    125 if daytona-cli itself failed (an answer lost after sending included: the command may
+    have run). The command may exit with these codes too: stderr's error line, or --json's
+    exitCode, tells them apart.
 
     \b
     Examples:
