@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,10 +13,16 @@ from typing import Annotated, Any
 import typer
 
 from daytona_cli import __version__
-from daytona_cli.commands.base import Group, at_least, help_when_no_command
+from daytona_cli.commands.base import Group, help_when_no_command, seconds
 from daytona_cli.context import AppContext, Runtime
 from daytona_cli.errors import EXIT_CODES_HELP, Category, CliError
-from daytona_cli.interrupts import INTERRUPTED, TERMINATED, exit_on_next_interrupt
+from daytona_cli.interrupts import (
+    INTERRUPTED,
+    TERMINATED,
+    exit_on_next_interrupt,
+    interruptible,
+    tidying,
+)
 
 app = typer.Typer(
     name="daytona-cli",
@@ -63,7 +69,7 @@ def root(
         typer.Option(
             "--request-timeout",
             metavar="SECONDS",
-            callback=at_least(0.1),
+            callback=seconds(0.1),
             help="Give each API call, retries included, at most SECONDS (default 120).",
         ),
     ] = None,
@@ -106,8 +112,6 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
 
     Every failure is mapped to its exit code here, and only here (errors.py has the table).
     """
-    import signal
-
     from daytona_cli.completion import COMPLETE_VAR, respond
 
     state = AppContext(runtime or Runtime.from_process())
@@ -116,10 +120,12 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
     state.output.json_mode = "--json" in options or "--jsonl" in options
     command = _root_command()
     streams = state.runtime.streams
-    previous_sigint = signal.getsignal(signal.SIGINT)
-    previous_sigterm = _handle_sigterm_as_ctrl_c(state)
     # Click writes help and usage text to sys.stdout/sys.stderr: point them at the run's streams.
-    with redirect_stdout(streams.stdout), redirect_stderr(streams.stderr):
+    with (
+        redirect_stdout(streams.stdout),
+        redirect_stderr(streams.stderr),
+        interruptible(functools.partial(setattr, state, "terminated", True), _say(state)),
+    ):
         try:
             if state.runtime.environ.get(COMPLETE_VAR):  # the shell asks for completions (TAB)
                 return respond(command, state)
@@ -130,10 +136,6 @@ def run(argv: Sequence[str], runtime: Runtime | None = None) -> int:
             return _exit_code(state, exc)
         finally:
             state.close()
-            if signal.getsignal(signal.SIGINT) is not previous_sigint:
-                signal.signal(signal.SIGINT, previous_sigint)
-            if previous_sigterm is not None:
-                signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 def _exit_code(state: AppContext, exc: BaseException) -> int:
@@ -144,9 +146,10 @@ def _exit_code(state: AppContext, exc: BaseException) -> int:
     if isinstance(exc, (KeyboardInterrupt, typer.Abort)) or (
         isinstance(exc, CliError) and exc.category is Category.INTERRUPTED
     ):
-        exit_on_next_interrupt()
+        tidying()  # a repeat must not cut the line short (a SIGTERM from `timeout` comes twice)
         word = "terminated" if state.terminated else "interrupted"
         out.error(exc if isinstance(exc, CliError) else CliError(Category.INTERRUPTED, word))
+        exit_on_next_interrupt()
         return TERMINATED if state.terminated else INTERRUPTED
     if isinstance(exc, typer.TyperException):  # a usage error found by Click (vendored by Typer)
         return _usage_exit(state, exc)
@@ -209,21 +212,16 @@ def _command_words(ctx: Any) -> list[str]:
     return words[1:]
 
 
-def _handle_sigterm_as_ctrl_c(state: AppContext) -> Any:
-    """SIGTERM (``timeout``, ``docker stop``, a cancelled CI job) is handled as Ctrl-C is: the
-    same tidy-up and messages (a create still prints the new ID), then exit 143. Returns the
-    handler it replaced, or None when it could not install one (not the main thread)."""
-    import signal
-    import threading
+def _say(state: AppContext) -> Callable[[str], None]:
+    """How a forced exit (Ctrl-C again during the tidy-up, interrupts.py) says what it leaves:
+    the run's own error line, JSON under --json. SIGTERM (``timeout``, ``docker stop``, a
+    cancelled CI job) is handled as Ctrl-C is, with the same tidy-up and messages, then exit 143.
+    """
 
-    if threading.current_thread() is not threading.main_thread():
-        return None
+    def say(text: str) -> None:
+        state.output.error(CliError(Category.INTERRUPTED, text))
 
-    def terminate(_signum: int, _frame: Any) -> None:
-        state.terminated = True
-        raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGTERM, terminate)
+    return say
 
 
 def _silence(stdout: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import io
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +37,15 @@ class Streams:
 
     @classmethod
     def from_process(cls, environ: Mapping[str, str]) -> Streams:
-        return cls.from_files(sys.stdout, sys.stderr, sys.stdin, environ)
+        """The process's streams; one it was started without (``>&-``, ``2>&-``, ``<&-``:
+        Python's ``sys.stdout`` is then None) is /dev/null instead (:func:`_or_devnull`); a
+        missing stdin gets /dev/null on descriptor 0 too, but stays marked closed
+        (:attr:`stdin_closed`), so that ``cp -`` can say so rather than upload nothing."""
+        if sys.stdin is None:
+            _reserve(0, "r")
+        return cls.from_files(
+            _or_devnull(sys.stdout, 1, "w"), _or_devnull(sys.stderr, 2, "w"), sys.stdin, environ
+        )
 
     @classmethod
     def from_files(
@@ -94,6 +103,31 @@ class Streams:
             if not chunk:
                 return
             yield chunk
+
+
+def _or_devnull(stream: IO[str] | None, fd: int, mode: str) -> IO[str]:
+    """``stream``, or for a closed one /dev/null: what is written there is dropped (as
+    ``print`` does with no ``sys.stdout``) and reading it is at its end at once. /dev/null is
+    put on the stream's own descriptor while that is free, so that no socket opened later takes
+    it (and receives our output), and ``ssh`` inherits /dev/null too."""
+    if stream is not None:
+        return stream
+    if _reserve(fd, mode):
+        return open(fd, mode, encoding="utf-8", closefd=False)
+    return open(os.devnull, mode, encoding="utf-8")
+
+
+def _reserve(fd: int, mode: str) -> bool:
+    """Put /dev/null on descriptor ``fd`` if it is free; whether it was."""
+    try:
+        os.fstat(fd)
+    except OSError:  # free, as expected: reserve it
+        null = os.open(os.devnull, os.O_RDONLY if mode == "r" else os.O_WRONLY)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        return True
+    return False
 
 
 def _tolerate_any_text(stream: Any) -> None:

@@ -20,6 +20,7 @@ from daytona_cli.commands.base import first_sentence
 from tests.conftest import Cli
 from tests.fake_daytona import FakeDaytona
 from tests.test_completion import complete
+from tests.test_readme import says
 
 
 def command_paths() -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -174,3 +175,56 @@ def test_completion_keeps_working_after_an_alias(cli: Cli, fake: FakeDaytona) ->
     fake.add_sandbox("demo-one")
     assert complete(cli, "daytona-cli sandbox rm dem").stdout.split() == ["demo-one"]
     assert complete(cli, "daytona-cli sandbox ls --st").stdout.split() == ["--state"]
+
+
+SECONDS_OPTIONS = [
+    (path, param.opts[0])
+    for path, command in command_paths()
+    for param in getattr(command, "params", [])
+    if param.param_type_name == "option" and param.metavar == "SECONDS"
+]
+
+
+def test_there_are_seconds_options_to_check() -> None:
+    found = {(" ".join(path), option) for path, option in SECONDS_OPTIONS}
+    assert {("", "--request-timeout"), ("sandbox exec", "--timeout")} <= found
+    assert ("sandbox preview-url", "--expires") in found
+    assert len(found) >= 10
+
+
+NEEDED = {
+    ("sandbox", "exec"): ["--", "true"],
+    ("sandbox", "wait"): ["--for", "started"],
+    ("sandbox", "preview-url"): ["--port", "80", "--signed"],
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "option"), SECONDS_OPTIONS, ids=[" ".join((*p, o)) for p, o in SECONDS_OPTIONS]
+)
+def test_every_seconds_option_refuses_a_huge_value_as_a_usage_error(
+    cli: Cli, fake: FakeDaytona, path: tuple[str, ...], option: str
+) -> None:
+    # A value Python's clocks and sockets cannot hold (OverflowError) never gets that far.
+    huge = "1" + "0" * 30
+    if path:
+        argv = [*path, "box", option, huge, *NEEDED.get(path, [])]
+    else:
+        argv = [option, huge, "sandbox", "get", "box"]
+    result = cli(*argv)
+    assert (result.exit_code, result.stdout) == (125 if path == ("sandbox", "exec") else 2, "")
+    *usage, last = result.stderr.splitlines()
+    assert usage and usage[0].startswith("Usage: daytona-cli")
+    assert last.startswith(f"error: Invalid value for '{option}': 1e+30 is more than "), last
+    assert fake.requests == []
+
+
+def test_a_year_is_still_taken_and_the_readme_says_where_the_limit_is(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    says("Every option given in seconds takes at most 31536000 (a year; more is a usage error")
+    fake.add_sandbox("box")
+    result = cli("sandbox", "exec", "box", "--merged", "--timeout", "31536000", "--", "true")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    [execute] = fake.requests_to("POST", "/toolbox-proxy/*/process/execute")
+    assert json.loads(execute.content)["timeout"] == 31536000

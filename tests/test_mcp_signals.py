@@ -8,15 +8,18 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp.types import LATEST_PROTOCOL_VERSION
 
+from daytona_cli.interrupts import REPEAT_WINDOW
 from tests.conftest import API_KEY, CLI
 from tests.fake_daytona import FakeDaytona
 from tests.fake_fixtures import wait_until
+from tests.faults_helpers import FaultyFake, serving
 
 
 def start(url: str, workdir: Path) -> subprocess.Popen[bytes]:
@@ -93,3 +96,80 @@ def test_a_server_stopped_in_a_command_deletes_its_session_first(
         for stream in (server.stdin, server.stdout, server.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_a_second_sigterm_does_not_cut_the_tidy_up_short(isolated: Path) -> None:
+    # `timeout` sends SIGTERM twice: to the server, then to its process group. The session's
+    # deletion is held until the second one has come; the server still finishes its tidy-up.
+    fake = FaultyFake(api_key=API_KEY, transition_seconds=0.05)
+    box = fake.add_sandbox("busy")
+    fake.hold_answers("DELETE", "/toolbox-proxy/*/process/session/*")
+    try:
+        with serving(fake) as url:
+            server = start(url, isolated)
+            try:
+                initialize(server)
+                send(server, {"id": 2, "method": "tools/call", "params": {
+                    "name": "execute_command",
+                    "arguments": {"sandbox": "busy", "command": "sleep 30"},
+                }})  # fmt: skip
+                wait_until(lambda: bool(fake.sessions_of(box["id"])))
+                server.send_signal(signal.SIGTERM)
+                wait_until(lambda: bool(fake.requests_to("DELETE", "/toolbox-proxy/*")))
+                server.send_signal(signal.SIGTERM)
+                fake.release()
+                assert stopped_within(server, 10) == 143
+                assert server.stderr is not None
+                log = server.stderr.read().decode()
+            finally:
+                if server.poll() is None:
+                    server.kill()
+                for stream in (server.stdin, server.stdout, server.stderr):
+                    if stream is not None:
+                        stream.close()
+    finally:
+        fake.release()
+        fake.close()
+    assert log.endswith("daytona-cli mcp: stopped\n"), log
+    assert fake.sessions_of(box["id"]) == []
+
+
+def test_a_later_ctrl_c_during_the_tidy_up_exits_at_once_and_says_what_may_still_run(
+    isolated: Path,
+) -> None:
+    fake = FaultyFake(api_key=API_KEY, transition_seconds=0.05)
+    box = fake.add_sandbox("busy")
+    fake.hold_answers("DELETE", "/toolbox-proxy/*/process/session/*")
+    try:
+        with serving(fake) as url:
+            server = start(url, isolated)
+            try:
+                initialize(server)
+                send(server, {"id": 2, "method": "tools/call", "params": {
+                    "name": "execute_command",
+                    "arguments": {"sandbox": "busy", "command": "sleep 30"},
+                }})  # fmt: skip
+                wait_until(lambda: bool(fake.sessions_of(box["id"])))
+                server.send_signal(signal.SIGINT)
+                wait_until(lambda: bool(fake.requests_to("DELETE", "/toolbox-proxy/*")))
+                # A person pressing again, not a program repeating itself: after the window.
+                time.sleep(REPEAT_WINDOW + 0.2)
+                server.send_signal(signal.SIGINT)
+                assert stopped_within(server, 10) == 130
+                assert server.stderr is not None
+                log = server.stderr.read().decode()
+            finally:
+                fake.release()  # the held deletion, answered to no one
+                if server.poll() is None:
+                    server.kill()
+                for stream in (server.stdin, server.stdout, server.stderr):
+                    if stream is not None:
+                        stream.close()
+    finally:
+        fake.release()
+        fake.close()
+    assert log.endswith(
+        "error: interrupted again: exiting at once; commands still running in sandboxes may "
+        "not have been stopped\n"
+    ), log
+    assert "daytona-cli mcp: stopped" not in log

@@ -362,6 +362,11 @@ def test_a_command_that_times_out_is_killed_and_a_timeout_error(
     [
         ("list_sandboxes", {"limit": 0}, "limit: Input should be greater than or equal to 1"),
         ("execute_command", {"sandbox": "demo"}, "command: Field required"),
+        (
+            "execute_command",
+            {"sandbox": "demo", "command": "true", "timeout": 10**30},
+            "timeout: Input should be less than or equal to 31536000",
+        ),
         ("get_sandbox", {"sandbox": 42}, "sandbox: Input should be a valid string"),
         ("list_sandboxes", {"states": ["bogus"]}, "unknown state 'bogus'"),
         ("nope", {}, "there is no tool named 'nope'"),

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from tests.conftest import (
     on_real_clock,
 )
 from tests.fake_daytona import FakeDaytona
+from tests.test_readme import says
 
 LEGACY = "/toolbox/*/toolbox/process/execute"
 PROXY = "/toolbox-proxy/*/process/execute"
@@ -286,6 +289,109 @@ def test_a_timed_out_command_under_json_reports_a_json_error_and_exits_124(
     assert result.exit_code == 124
     assert result.stdout == ""
     assert json.loads(result.stderr)["error"]["code"] == "timeout"
+
+
+def signal_after_execute(fake: FakeDaytona, signum: int) -> None:
+    """The command is sent and runs; ``signum`` arrives before its answer does (the run's own
+    handler is called, as Python would when the signal came)."""
+    real = fake.handler
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = real(request)
+        if request.method == "POST" and request.url.path.endswith("/process/execute"):
+            response.close()
+            deliver = signal.getsignal(signum)
+            assert callable(deliver), deliver
+            deliver(signum, None)
+        return response
+
+    fake.handler = handler  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def main_thread() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("the run sets signal handlers only in the main thread")
+
+
+@pytest.mark.usefixtures("main_thread")
+@pytest.mark.parametrize(
+    ("signum", "code", "word", "timeout", "until"),
+    [
+        (signal.SIGINT, 130, "interrupted", [], "until it ends or"),
+        (
+            signal.SIGTERM,
+            143,
+            "terminated",
+            ["--timeout", "60"],
+            "until it ends, its --timeout of 60 s runs out or",
+        ),
+    ],
+    ids=["ctrl-c", "sigterm-with-timeout"],
+)
+def test_ctrl_c_or_sigterm_says_the_one_shot_route_cannot_stop_the_remote_command(
+    cli: Cli,
+    fake: FakeDaytona,
+    demo: dict[str, Any],
+    signum: int,
+    code: int,
+    word: str,
+    timeout: list[str],
+    until: str,
+) -> None:
+    signal_after_execute(fake, signum)
+    result = cli("sandbox", "exec", "demo", *timeout, "--", "touch ran")
+    assert (result.exit_code, result.stdout) == (code, "")
+    assert result.stderr == (
+        f"error: {word}; the remote command may still be running: the one-shot route "
+        f"cannot stop it (it runs {until} the sandbox stops); without --merged, Ctrl-C kills "
+        "the remote command\n"
+    )
+    # Sent once, never again, and nothing else to ask the API: it has no way to stop it.
+    assert paths(fake) == [
+        ("GET", "/api/sandbox/demo"),
+        ("POST", f"/toolbox/{demo['id']}/process/execute"),
+    ]
+    assert fake.host_path("demo", "ran").exists()
+
+
+@pytest.mark.usefixtures("main_thread")
+def test_ctrl_c_says_so_under_json_too_with_nothing_on_stdout(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    signal_after_execute(fake, signal.SIGINT)
+    result = cli("sandbox", "exec", "demo", "--json", "--", "true")
+    assert (result.exit_code, result.stdout) == (130, "")
+    error = json.loads(result.stderr)["error"]
+    assert error["code"] == "interrupted"
+    assert "the remote command may still be running" in error["message"]
+
+
+def test_the_readme_and_help_say_ctrl_c_cannot_stop_a_merged_command(cli: Cli) -> None:
+    says(
+        "The one-shot route has no way to stop a command: Ctrl-C (or SIGTERM) ends only the CLI "
+        "(exit 130 or 143), and its error line says the command may still be running"
+    )
+    result = cli("sandbox", "exec", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "Ctrl-C cannot stop the remote command then" in text
+    assert "except with --merged: the one-shot route cannot stop it" in text
+
+
+def test_ctrl_c_before_the_command_was_sent_says_nothing_of_it(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    real = fake.handler
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            raise KeyboardInterrupt
+        return real(request)
+
+    fake.handler = handler  # type: ignore[method-assign]
+    result = cli("sandbox", "exec", "demo", "--", "echo", "hi")
+    assert (result.exit_code, result.stdout, result.stderr) == (130, "", "error: interrupted\n")
 
 
 # -- state of the sandbox --------------------------------------------------------------------

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from daytona_cli.app import run
@@ -31,6 +32,7 @@ from daytona_cli.context import Runtime
 from daytona_cli.streams import Streams
 from tests.conftest import API_KEY, CLI, Cli
 from tests.fake_daytona import FakeDaytona
+from tests.test_readme import says
 
 SESSION = "/toolbox-proxy/*/process/session"
 SESSION_EXEC = "/toolbox-proxy/*/process/session/*/exec"
@@ -506,6 +508,39 @@ def test_a_lost_answer_to_the_session_exec_may_have_run_and_the_session_is_still
     assert fake.sessions_of("box") == []
 
 
+def test_a_remote_125_and_a_lost_answer_share_the_code_but_not_stdout_or_stderr(
+    served_cli: Cli, fake: FakeDaytona, box: dict[str, Any]
+) -> None:
+    """The README's exact claim: 125 is also a code a command may use; stderr and --json's
+    stdout tell the two apart."""
+    remote = served_cli("sandbox", "exec", "box", "--json", "--", "echo ran; exit 125")
+    assert (remote.exit_code, remote.stderr) == (125, "")
+    assert remote.json() == {"exitCode": 125, "stdout": "ran\n", "stderr": ""}
+    fake.lose_answer("POST", SESSION_EXEC)  # the command starts; its answer never arrives
+    lost = served_cli("sandbox", "exec", "box", "--json", "--", "touch ran-once")
+    assert (lost.exit_code, lost.stdout) == (125, "")
+    error = json.loads(lost.stderr)["error"]
+    assert error["message"].startswith("lost the answer (")
+    assert error["message"].endswith("): the command may have run")
+    assert len(fake.requests_to("POST", SESSION_EXEC)) == 2  # once per run: never sent again
+    plain = served_cli("sandbox", "exec", "box", "--", "exit 125")
+    assert (plain.exit_code, plain.stdout, plain.stderr) == (125, "", "")
+    says("A command can exit with any of these codes itself (`exit 125`), so the code alone")
+    says("while a failure of daytona-cli leaves stdout empty.")
+    help_text = " ".join(served_cli("sandbox", "exec", "--help").stdout.split())
+    assert "The command may exit with these codes too" in help_text
+
+
+def test_exec_help_says_what_json_prints(cli: Cli) -> None:
+    # Not the shared "the API's objects": exec prints its own object, at the end.
+    text = " ".join(cli("sandbox", "exec", "--help").stdout.split())
+    assert (
+        "--json Print exitCode, stdout and stderr as one JSON object once the command has "
+        "ended, instead of streaming its output."
+    ) in text
+    assert "API's objects" not in text
+
+
 def test_json_gives_exit_code_stdout_and_stderr(
     served_cli: Cli, fake: FakeDaytona, box: dict[str, Any]
 ) -> None:
@@ -527,6 +562,38 @@ def test_a_daemon_without_sessions_falls_back_to_the_one_shot_route_and_says_so(
     assert one_line(result.stderr).startswith("warning: the sandbox's daemon has no session API")
     [body] = [json.loads(r.content) for r in fake.requests_to("POST", EXECUTE)]
     assert body == {"command": "echo $A; echo e >&2", "envs": {"A": "1"}}
+
+
+def test_ctrl_c_on_the_fallback_route_says_the_remote_command_may_still_be_running(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any]
+) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("the run sets signal handlers only in the main thread")
+    fake.inject("POST", SESSION, status=404)
+    real = fake.handler
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = real(request)
+        if request.url.path.endswith("/process/execute"):
+            response.close()
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # type: ignore[operator]
+        return response
+
+    fake.handler = handler  # type: ignore[method-assign]
+    result = cli("sandbox", "exec", "box", "--", "true")
+    assert (result.exit_code, result.stdout) == (130, "")
+    warning, error = result.stderr.splitlines()
+    assert warning.startswith("warning: the sandbox's daemon has no session API")
+    # No hint to leave out --merged, which was not given.
+    assert error == (
+        "error: interrupted; the remote command may still be running: the one-shot route cannot "
+        "stop it (it runs until it ends or the sandbox stops)"
+    )
+    assert [(r.method, r.url.path) for r in fake.requests] == [
+        ("GET", "/api/sandbox/box"),
+        ("POST", f"/toolbox/{box['id']}/process/session"),
+        ("POST", f"/toolbox/{box['id']}/process/execute"),
+    ]
 
 
 def test_a_proxy_that_cannot_find_the_sandbox_is_an_error_not_a_fallback(

@@ -435,6 +435,18 @@ def test_stopping_an_auto_delete_zero_sandbox_says_it_is_going(slow: Slow) -> No
     )
 
 
+def test_stopping_a_paused_sandbox_says_to_resume_it_first(cli: Cli, fake: FakeDaytona) -> None:
+    vm = fake.add_sandbox("vm", state="paused", sandboxClass="linux-vm")
+    result = cli("sandbox", "stop", "vm")
+    assert sent(fake) == [post("vm", "stop"), ("GET", "/api/sandbox/vm", None)]
+    assert (result.exit_code, result.stdout) == (5, "")
+    assert result.stderr == (
+        f"error: sandbox vm ({vm['id']}) is paused; only a started sandbox can be stopped; "
+        "resume it with `daytona-cli sandbox start vm`, then stop it\n"
+    )
+    assert (fake.sandbox("vm") or {})["state"] == "paused"
+
+
 def test_stopping_an_errored_sandbox_exits_5_with_the_servers_message(
     cli: Cli, fake: FakeDaytona
 ) -> None:

@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import Cli, Slow
 from tests.fake_daytona import FakeDaytona
 from tests.test_completion import complete
+from tests.test_readme import says
 
 VM = {"sandboxClass": "linux-vm"}
 NOT_PAUSABLE = (
@@ -105,15 +106,31 @@ def test_pausing_a_container_sandbox_under_json_is_a_conflict_error(
     assert "linux-vm" in error["hint"]
 
 
-def test_pausing_a_stopped_sandbox_says_to_start_it_first(cli: Cli, fake: FakeDaytona) -> None:
-    vm = fake.add_sandbox("vm", state="stopped", **VM)
+@pytest.mark.parametrize(
+    ("current", "hint"),
+    [
+        (
+            "stopped",
+            "it already uses no CPU or memory: to free its disk too, archive it with "
+            "`daytona-cli sandbox archive vm`",
+        ),
+        ("archived", "nothing to pause: an archived sandbox uses no CPU, memory or disk"),
+    ],
+    ids=["stopped", "archived"],
+)
+def test_pausing_a_stopped_sandbox_says_there_is_nothing_to_pause_and_what_frees_more(
+    cli: Cli, fake: FakeDaytona, current: str, hint: str
+) -> None:
+    # Starting it only to pause it would gain nothing: the hint must not send people there.
+    vm = fake.add_sandbox("vm", state=current, **VM)
     result = cli("sandbox", "pause", "vm")
     assert (result.exit_code, result.stdout) == (5, "")
     assert result.stderr == (
-        f"error: sandbox vm ({vm['id']}) is stopped; only a started sandbox can be paused; "
-        "start it first with `daytona-cli sandbox start vm`\n"
+        f"error: sandbox vm ({vm['id']}) is {current}; only a started sandbox can be paused; "
+        f"{hint}\n"
     )
     assert mutations(fake) == [("POST", "/sandbox/vm/pause")]
+    assert state(fake, "vm") == current
 
 
 def test_pause_no_wait_sends_one_post_and_says_the_pause_was_requested(slow: Slow) -> None:
@@ -234,6 +251,25 @@ def test_archiving_an_archived_sandbox_succeeds(cli: Cli, fake: FakeDaytona) -> 
         f"Sandbox s ({s['id']}) archived\n",
     )
     assert mutations(fake) == [("POST", "/sandbox/s/archive")]
+
+
+@pytest.mark.parametrize("stop_first", [[], ["--stop"]], ids=["archive", "archive-stop"])
+def test_archiving_a_paused_sandbox_says_to_resume_it_then_archive_with_stop(
+    cli: Cli, fake: FakeDaytona, stop_first: list[str]
+) -> None:
+    # Neither stop nor archive takes a paused sandbox, --stop included: it must resume first.
+    vm = fake.add_sandbox("vm", state="paused", **VM)
+    result = cli("sandbox", "archive", "vm", *stop_first)
+    assert (result.exit_code, result.stdout) == (5, "")
+    assert result.stderr == (
+        f"error: sandbox vm ({vm['id']}) is paused; only a stopped sandbox can be archived; "
+        "resume it with `daytona-cli sandbox start vm`, then stop and archive it with "
+        "`daytona-cli sandbox archive --stop vm`\n"
+    )
+    assert mutations(fake) == [("POST", "/sandbox/vm/archive")]
+    assert state(fake, "vm") == "paused"
+    says("A paused sandbox can be neither stopped nor archived, `--stop` or not: both say to")
+    says("Pausing a stopped sandbox is refused too (exit 5): it already uses no CPU or memory")
 
 
 def test_archiving_a_started_sandbox_is_refused_with_a_hint_to_stop_it(

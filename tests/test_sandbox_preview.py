@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import Cli
 from tests.fake_daytona import FakeDaytona
+from tests.test_readme import says
 
 DOMAIN = "preview.fake.daytona.test"
 
@@ -89,6 +90,10 @@ def test_signed_expires_is_sent_and_shown(cli: Cli, fake: FakeDaytona) -> None:
         ([], "Missing option '--port'"),
         (["--port", "80", "--expires", "60"], "--expires applies to --signed URLs only"),
         (["--port", "80", "--signed", "--expires", "0"], "0 is less than 1"),
+        (
+            ["--port", "80", "--signed", "--expires", "86401"],
+            "Invalid value for '--expires': 86401 is more than 86400 (24 hours, the API's limit)",
+        ),
     ],
 )
 def test_a_bad_port_or_expiry_is_a_usage_error_before_any_request(
@@ -99,6 +104,18 @@ def test_a_bad_port_or_expiry_is_a_usage_error_before_any_request(
     assert (result.exit_code, result.stdout) == (2, "")
     assert message in result.stderr.splitlines()[-1], result
     assert fake.requests == []
+
+
+def test_a_signed_url_may_last_the_apis_full_24_hours(cli: Cli, fake: FakeDaytona) -> None:
+    fake.add_sandbox("demo")
+    result = cli("sandbox", "preview-url", "demo", "--port", "80", "--signed", "--expires", "86400")
+    assert result.exit_code == 0, result
+    assert result.stderr.startswith("Signed URL, valid for 24 h (until ")
+    [request] = fake.requests_to("GET", "/sandbox/*/ports/80/signed-preview-url")
+    assert request.url.params["expiresInSeconds"] == "86400"
+    says("at most 86400, 24 hours, the API's limit, checked before any request")
+    text = " ".join(cli("sandbox", "preview-url", "--help").stdout.split())
+    assert "the URL works for SECONDS, at most 86400" in text
 
 
 def test_a_stopped_sandbox_gets_its_url_and_a_warning(cli: Cli, fake: FakeDaytona) -> None:

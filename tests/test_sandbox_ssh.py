@@ -8,6 +8,7 @@ never os.environ), except the one where a real process group gets a real SIGINT.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,9 +19,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CLI, Cli, Result
+from tests.conftest import API_KEY, CLI, Cli, Result
 from tests.fake_daytona import FakeDaytona
-from tests.faults_helpers import installed_env, serving, wait_until
+from tests.faults_helpers import FaultyFake, installed_env, serving, wait_until
+from tests.test_readme import says
 
 HOST = "ssh.fake.daytona.test"
 
@@ -36,6 +38,10 @@ if mode == "interrupt":  # as ssh ends when Ctrl-C reaches it
     sys.exit(42)
 if mode == "wait":  # until Ctrl-C, as a session does
     signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+    def term(*_):  # as OpenSSH ends on SIGTERM: "Killed by signal 15.", exit 255
+        open(record + ".term", "w").close()
+        os._exit(255)
+    signal.signal(signal.SIGTERM, term)
     open(record + ".ready", "w").close()
     time.sleep(60)
     sys.exit(99)
@@ -169,6 +175,91 @@ def test_a_real_ctrl_c_reaches_ssh_and_the_cli_outlives_it_to_revoke(
     assert fake.live_ssh_tokens() == []
 
 
+def start_waiting_ssh(url: str, ssh: Ssh) -> subprocess.Popen[bytes]:
+    """The installed CLI in a process group of its own, once its ssh waits for a signal."""
+    proc = subprocess.Popen(
+        [str(CLI), "sandbox", "ssh", "demo"],
+        env=installed_env(url, ssh.env(SSH_MODE="wait")),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    wait_until(lambda: Path(f"{ssh.record}.ready").exists() or proc.poll() is not None)
+    assert proc.poll() is None, proc.communicate()
+    return proc
+
+
+def end_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill what is left of the CLI's process group (a stand-in ssh left behind, say)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if proc.poll() is None:
+        proc.wait()
+
+
+TERMINATED_LINE = b"error: terminated; ssh got the signal too and has exited\n"
+
+
+def test_sigterm_to_the_cli_alone_is_passed_on_to_ssh_and_the_run_exits_143(
+    fake: FakeDaytona, ssh: Ssh
+) -> None:
+    """`kill` or `docker stop` signals the CLI only: ssh must not be left running."""
+    demo = fake.add_sandbox("demo")
+    with serving(fake) as url:
+        proc = start_waiting_ssh(url, ssh)
+        try:
+            proc.send_signal(signal.SIGTERM)
+            stdout, stderr = proc.communicate(timeout=30)
+        finally:
+            end_group(proc)
+    assert Path(f"{ssh.record}.term").exists()  # ssh got it, and ended (255) before the CLI
+    assert (proc.returncode, stdout, stderr) == (143, b"", TERMINATED_LINE)
+    token = only_access(fake)["token"]
+    [revoke] = fake.requests_to("DELETE", f"/sandbox/{demo['id']}/ssh-access")
+    assert revoke.url.params["token"] == token
+    assert fake.live_ssh_tokens() == []
+
+
+def test_a_second_sigterm_as_timeout_sends_it_does_not_skip_the_revoke(ssh: Ssh) -> None:
+    """`timeout` signals the CLI, then its process group: the revoke is held until the second
+    SIGTERM has come, and still happens."""
+    held = FaultyFake(api_key=API_KEY, transition_seconds=0.05)
+    demo = held.add_sandbox("demo")
+    held.hold_answers("DELETE", "/sandbox/*/ssh-access")
+    try:
+        with serving(held) as url:
+            proc = start_waiting_ssh(url, ssh)
+            try:
+                proc.send_signal(signal.SIGTERM)
+                wait_until(lambda: bool(held.requests_to("DELETE", "/sandbox/*/ssh-access")))
+                os.killpg(proc.pid, signal.SIGTERM)
+                held.release()
+                stdout, stderr = proc.communicate(timeout=30)
+            finally:
+                held.release()
+                end_group(proc)
+        assert (proc.returncode, stdout, stderr) == (143, b"", TERMINATED_LINE)
+        assert len(held.requests_to("DELETE", f"/sandbox/{demo['id']}/ssh-access")) == 1
+        assert held.live_ssh_tokens() == []
+    finally:
+        held.close()
+
+
+def test_the_readme_and_help_say_sigterm_is_passed_on_to_ssh(cli: Cli) -> None:
+    says(
+        "SIGTERM sent to the CLI alone (`kill`, `docker stop`) is passed on to ssh; once ssh "
+        "has exited the token is revoked and the CLI exits 143, with one line saying that "
+        "SIGTERM ended the run and ssh"
+    )
+    says("130 when Ctrl-C ended it; 143 when SIGTERM ended the run (it is passed on to ssh)")
+    result = cli("sandbox", "ssh", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "SIGTERM is passed on to ssh." in text
+    assert "143 when SIGTERM ended it" in text
+
+
 def test_expires_sets_the_tokens_lifetime_and_must_be_at_least_a_minute(
     cli: Cli, fake: FakeDaytona, ssh: Ssh
 ) -> None:
@@ -265,9 +356,20 @@ def test_json_prints_the_access_object_and_runs_nothing(
 ) -> None:
     fake.add_sandbox("demo")
     result = cli("sandbox", "ssh", "demo", "--json", env=ssh.env())
-    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.exit_code == 0
     access = only_access(fake)
     assert result.json() == {k: v for k, v in access.items() if k not in ("revoked", "_expires")}
+    # The token is in the JSON: stderr says so, and that it stays valid (never the token).
+    assert result.stderr.startswith(
+        "warning: this JSON holds the SSH token (token, sshCommand), which stays valid until "
+        f"{access['expiresAt'][:19]}"
+    )
+    assert result.stderr.endswith(
+        "(in 1 hour) and is not revoked: anyone who has it can log in to the sandbox until then\n"
+    )
+    assert len(result.stderr.splitlines()) == 1
+    nowhere(access["token"], Result(0, "", result.stderr))
+    says("prints the API's SSH access object instead, and a warning on stderr that it holds")
     assert (ssh.argv(), fake.live_ssh_tokens()) == (None, [access["token"]])
     both = cli("sandbox", "ssh", "demo", "--json", "--print")
     assert both.exit_code == 2

@@ -42,8 +42,39 @@ def _usage_pieces(command: Any, ctx: Any) -> list[str]:
     return pieces
 
 
+class NotUtf8(typer.BadParameter):
+    """An argument that is not UTF-8 (bytes the OS handed over that do not decode, kept as
+    surrogate escapes): the API takes only UTF-8 text, so it is a usage error."""
+
+    def __init__(self, value: str, ctx: Any, param: Any) -> None:
+        shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        super().__init__(
+            f"'{shown}' is not valid UTF-8 text, which the Daytona API needs", ctx=ctx, param=param
+        )
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class Command(TyperCommand):
-    """A command whose summary is its help's whole first sentence and whose usage has no braces."""
+    """A command whose summary is its help's whole first sentence and whose usage has no braces;
+    its text arguments must be UTF-8 (a usage error otherwise, before anything runs)."""
+
+    local_paths: tuple[str, ...] = ()
+    """Parameters that may be local file names: any bytes the OS allows, so not checked."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -52,6 +83,18 @@ class Command(TyperCommand):
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         return _usage_pieces(self, ctx)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        rest: list[str] = super().parse_args(ctx, args)
+        if ctx.resilient_parsing:  # completing a word: nothing is run
+            return rest
+        for param in self.get_params(ctx):
+            if param.name in self.local_paths:
+                continue
+            for text in _texts(ctx.params.get(param.name)):
+                if not _is_utf8(text):
+                    raise NotUtf8(text, ctx, param)
+        return rest
 
 
 class Group(TyperGroup):
@@ -103,8 +146,17 @@ def help_when_no_command(ctx: typer.Context) -> None:
         raise typer.Exit(0)
 
 
-def at_least(minimum: float, maximum: float | None = None) -> Callable[[Any], Any]:
-    """An option ``callback=`` that refuses values out of range (a usage error, exit 2).
+MAX_SECONDS = 31_536_000
+"""The most a seconds option takes: a year (365 days). Far beyond it, timeouts overflow what
+sockets and clocks can hold (``OverflowError``); a wait meant never to end is 0 (or, for exec,
+no --timeout)."""
+
+
+def at_least(
+    minimum: float, maximum: float | None = None, *, beyond: str = ""
+) -> Callable[[Any], Any]:
+    """An option ``callback=`` that refuses values out of range (a usage error, exit 2);
+    ``beyond`` follows the maximum in the message (what the limit is).
 
     Used instead of Typer's ``min=``/``max=``, whose ``[x>=1]`` in the help and
     ``is not in the range x>=1`` in errors do not read like the rest of the CLI.
@@ -117,9 +169,20 @@ def at_least(minimum: float, maximum: float | None = None) -> Callable[[Any], An
             if isinstance(item, float) and not math.isfinite(item):
                 raise typer.BadParameter(f"{item} is not a number of seconds")
             if item < minimum:
-                raise typer.BadParameter(f"{item:g} is less than {minimum:g}")
+                raise typer.BadParameter(f"{_shown(item)} is less than {_shown(minimum)}")
             if maximum is not None and item > maximum:
-                raise typer.BadParameter(f"{item:g} is more than {maximum:g}")
+                raise typer.BadParameter(f"{_shown(item)} is more than {_shown(maximum)}{beyond}")
         return value
 
     return check
+
+
+def seconds(minimum: float) -> Callable[[Any], Any]:
+    """:func:`at_least` for a number of seconds: at most :data:`MAX_SECONDS`."""
+    return at_least(minimum, MAX_SECONDS, beyond=" (a year)")
+
+
+def _shown(number: float) -> str:
+    """A number as people write it: ``31536000``, not ``3.1536e+07``; ``1e+30`` when long."""
+    whole = float(number).is_integer() and abs(number) < 1e16
+    return str(int(number)) if whole else f"{number:g}"

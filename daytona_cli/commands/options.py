@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from daytona_cli.bulk import Selector
-from daytona_cli.commands.base import at_least
+from daytona_cli.commands.base import at_least, seconds
 from daytona_cli.completion import choices
 from daytona_cli.completion_names import sandbox_names
 from daytona_cli.params import check_states, parse_duration, parse_pairs
@@ -38,7 +38,7 @@ TimeoutOption = Annotated[
     typer.Option(
         "--timeout",
         metavar="SECONDS",
-        callback=at_least(0),
+        callback=seconds(0),
         show_default=False,
         help="Give up waiting after SECONDS (exit 124); default 180, 0 waits for ever.",
     ),
@@ -48,7 +48,7 @@ StartTimeoutOption = Annotated[
     typer.Option(
         "--timeout",
         metavar="SECONDS",
-        callback=at_least(0),
+        callback=seconds(0),
         show_default=False,
         help="Give up waiting after SECONDS (exit 124); default 180, or 600 to restore an "
         "archived sandbox; 0 waits for ever.",

@@ -10,6 +10,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from daytona_cli.commands.base import MAX_SECONDS
 from daytona_cli.commands.options import DEFAULT_RESTORE_TIMEOUT, DEFAULT_WAIT_TIMEOUT
 from daytona_cli.mcp_server import tools
 from daytona_cli.mcp_server.tools import Session, ToolResult
@@ -212,6 +213,7 @@ def _execute(server: MCPServer[Any], answer: Answer, session: Session) -> None:
             int | None,
             Field(
                 ge=1,
+                le=MAX_SECONDS,
                 description="Kill the command after this many seconds (a timeout error); "
                 "default: no limit.",
             ),

@@ -177,6 +177,7 @@ def serve(session: Session) -> None:
 
 STOP_GRACE = 3.0
 """Seconds a stopping server gives itself to delete the sessions of commands still running."""
+MAY_STILL_RUN = "commands still running in sandboxes may not have been stopped"
 
 
 def stop_on_signals(session: Session) -> None:
@@ -188,13 +189,15 @@ def stop_on_signals(session: Session) -> None:
     import signal
     import threading
 
-    from daytona_cli.interrupts import INTERRUPTED, TERMINATED
+    from daytona_cli.interrupts import INTERRUPTED, TERMINATED, tidying
     from daytona_cli.mcp_server.execute import kill_running
 
     def stop(signum: int, _frame: object) -> None:
         code = TERMINATED if signum == signal.SIGTERM else INTERRUPTED
-        signal.signal(signal.SIGINT, lambda *_: os._exit(code))
-        signal.signal(signal.SIGTERM, lambda *_: os._exit(code))
+        # A repeat must not cut the tidy-up short (`timeout` sends two signals; a host that will
+        # not wait sends SIGKILL): only a deliberate Ctrl-C again exits at once, and says what it
+        # leaves (interrupts.py).
+        tidying(MAY_STILL_RUN)
         tidy = threading.Thread(target=kill_running, args=(session.app,), daemon=True)
         tidy.start()
         tidy.join(STOP_GRACE)

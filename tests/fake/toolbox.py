@@ -511,6 +511,9 @@ class _Tee:
         self.request.stream = httpx.ByteStream(content)
 
 
+POLL_LIMIT_SECONDS = 2_000_000
+
+
 def run_command(
     shell: str, command: str, cwd: Path, timeout: float | None, env: dict[str, str]
 ) -> dict[str, Any]:
@@ -526,7 +529,9 @@ def run_command(
         start_new_session=True,
     ) as process:
         try:
-            output, _ = process.communicate(command.encode(), timeout=timeout)
+            # poll() counts milliseconds in 32 bits (24.8 days); the daemon has no such limit.
+            wait = None if timeout is None else min(timeout, POLL_LIMIT_SECONDS)
+            output, _ = process.communicate(command.encode(), timeout=wait)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)

@@ -150,6 +150,13 @@ def stop_and_wait(app: AppContext, target: str, timeout: float, *, wait: bool = 
         current = client.get_sandbox(target)
         if current.get("state") == "destroyed":
             raise destroyed_error(current) from None  # say why, not "not stoppable"
+        if current.get("state") == "paused":  # only a started one stops (NOTES.md)
+            raise CliError(
+                Category.CONFLICT,
+                f"sandbox {describe(current)} is paused; only a started sandbox can be stopped",
+                hint=f"resume it with `daytona-cli sandbox start {target}`, then stop it",
+                status=err.status,
+            ) from None
         if current.get("state") not in STOPPED:
             raise
         return current

@@ -20,6 +20,7 @@ from typing import Annotated, BinaryIO
 import typer
 
 from daytona_cli.client.files import SandboxFiles
+from daytona_cli.commands.base import Command
 from daytona_cli.commands.sandbox.cp_transfer import (
     Done,
     download_file,
@@ -60,6 +61,13 @@ class Remote:
 
 
 Endpoint = Remote | str
+
+
+class CpCommand(Command):
+    """cp words its own error for a path that is not UTF-8 (:func:`endpoint`), naming SRC or
+    DEST, so the generic check of every argument leaves these two alone."""
+
+    local_paths = ("source", "dest")
 
 
 def endpoint(argument: str, which: str) -> Endpoint:

@@ -14,8 +14,8 @@ import typer
 
 from daytona_cli.client.redact import MIN_SECRET_LENGTH
 from daytona_cli.client.stream import preload
-from daytona_cli.commands.base import Command, at_least
-from daytona_cli.commands.options import JsonOption, TargetArgument
+from daytona_cli.commands.base import Command, seconds
+from daytona_cli.commands.options import TargetArgument
 from daytona_cli.commands.sandbox.common import require_started
 from daytona_cli.commands.sandbox.exec_common import (
     CANNOT_START_OR_KILLED,
@@ -26,12 +26,14 @@ from daytona_cli.commands.sandbox.exec_input import uploaded_stdin, wrapped
 from daytona_cli.commands.sandbox.exec_stream import run_streaming, session_id
 from daytona_cli.context import AppContext
 from daytona_cli.errors import EXEC_OWN_FAILURE, EXEC_TIMEOUT, Category, CliError, usage
+from daytona_cli.interrupts import REMOTE_LEFT_RUNNING
 from daytona_cli.params import check_identifier, parse_env
 from daytona_cli.types import JSONObject
 
 
 class ExecCommand(Command):
-    """exec's own failures, usage errors included, exit 125: never taken for a remote code.
+    """exec's own failures, usage errors included, exit 125, apart from the codes the remote
+    command has for itself (which may be 125 too: the error line on stderr tells them apart).
 
     ``app.py`` reads ``own_failure_exit`` from the command a usage error names, and from the
     run's context for failures once the command runs.
@@ -104,6 +106,8 @@ def run_one_shot(app: AppContext, sandbox: JSONObject, opts: ExecOptions) -> int
             body["command"] = wrapped(body["command"], cwd=None, env={}, stdin=word)
         try:
             answer = toolbox.execute(sandbox, body)
+        except KeyboardInterrupt:
+            raise one_shot_interrupted(app, opts) from None
         except CliError as err:
             if err.status != 408:
                 raise
@@ -119,6 +123,20 @@ def run_one_shot(app: AppContext, sandbox: JSONObject, opts: ExecOptions) -> int
         if exit_code == -1:
             out.error(CANNOT_START_OR_KILLED)
     return exit_status(exit_code)
+
+
+def one_shot_interrupted(app: AppContext, opts: ExecOptions) -> CliError:
+    """Ctrl-C or SIGTERM once the execute request is sent: the one-shot route has no way to
+    stop the command (NOTES.md, One-shot), so the line says what ends it: the command itself,
+    its timeout (the daemon kills it then) or the sandbox stopping."""
+    word = "terminated" if app.terminated else "interrupted"
+    limit = f", its --timeout of {opts.timeout} s runs out" if opts.timeout else ""
+    return CliError(
+        Category.INTERRUPTED,
+        f"{word}; {REMOTE_LEFT_RUNNING}: the one-shot route cannot stop it "
+        f"(it runs until it ends{limit} or the sandbox stops)",
+        hint="without --merged, Ctrl-C kills the remote command" if opts.merged else None,
+    )
 
 
 def _one_shot_body(opts: ExecOptions, legacy: bool) -> JSONObject:
@@ -177,7 +195,7 @@ def exec_(
         typer.Option(
             "--timeout",
             metavar="SECONDS",
-            callback=at_least(0),
+            callback=seconds(0),
             help="Kill the command after SECONDS, whole seconds (exit 124); default: no limit.",
         ),
     ] = None,
@@ -211,17 +229,27 @@ def exec_(
         typer.Option(
             "--merged",
             help="One request, stdout and stderr merged, output at the end (fastest for short "
-            "commands).",
+            "commands); Ctrl-C cannot stop the remote command then.",
         ),
     ] = False,
-    json_output: JsonOption = False,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print exitCode, stdout and stderr as one JSON object once the command has "
+            "ended, instead of streaming its output.",
+        ),
+    ] = False,
 ) -> None:
     """Run a command in a sandbox and exit with its exit code.
 
     The command's stdout and stderr stream to ours as they are produced, byte for byte.
-    There is no time limit unless --timeout. Ctrl-C kills the remote command (exit 130).
+    There is no time limit unless --timeout. Ctrl-C kills the remote command (exit 130),
+    except with --merged: the one-shot route cannot stop it.
     Exit: the command's own code; 124 if it timed out; 126 if it could not be started;
-    125 if daytona-cli itself failed.
+    125 if daytona-cli itself failed (an answer lost after sending included: the command may
+    have run). The command may exit with these codes too: stderr's error line, or --json's
+    exitCode, tells them apart.
 
     \b
     Examples:

@@ -105,8 +105,20 @@ def _wrong_state(sandbox: JSONObject, target: str, verb: str) -> CliError:
             f"stop it first with `daytona-cli sandbox stop {target}`, "
             "or pass --stop to stop and archive it"
         )
-    elif verb == "pause" and state in ("stopped", "archived"):
-        hint = f"start it first with `daytona-cli sandbox start {target}`"
+    elif verb == "archive" and state == "paused":
+        # Neither stop nor archive takes a paused sandbox (NOTES.md): it must be resumed first.
+        hint = (
+            f"resume it with `daytona-cli sandbox start {target}`, then stop and archive it "
+            f"with `daytona-cli sandbox archive --stop {target}`"
+        )
+    elif verb == "pause" and state == "stopped":
+        # Starting it only to pause it would gain nothing: it already holds no CPU or memory.
+        hint = (
+            "it already uses no CPU or memory: to free its disk too, archive it with "
+            f"`daytona-cli sandbox archive {target}`"
+        )
+    elif verb == "pause" and state == "archived":
+        hint = "nothing to pause: an archived sandbox uses no CPU, memory or disk"
     else:
         hint = f"check it with `daytona-cli sandbox get {target}`"
     return CliError(

@@ -27,6 +27,8 @@ from daytona_cli.types import JSONObject
 PREVIEW_TOKEN_HEADER = "X-Daytona-Preview-Token"  # noqa: S105 (a header name, not a secret)
 SIGNED_DEFAULT_SECONDS = 60
 """How long a signed URL lasts when no expiry is asked for (``getSignedPortPreviewUrl``)."""
+SIGNED_MAX_SECONDS = 86400
+"""The longest a signed URL can last (24 hours): the API refuses more."""
 
 
 @dataclass
@@ -99,8 +101,9 @@ def preview_url(
         typer.Option(
             "--expires",
             metavar="SECONDS",
-            callback=at_least(1),
-            help="With --signed: the URL works for SECONDS (the API's default is 60).",
+            callback=at_least(1, SIGNED_MAX_SECONDS, beyond=" (24 hours, the API's limit)"),
+            help="With --signed: the URL works for SECONDS, at most 86400 (the API's default "
+            "is 60).",
         ),
     ] = None,
     json_output: Annotated[

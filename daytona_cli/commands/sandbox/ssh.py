@@ -27,6 +27,7 @@ from daytona_cli.render.text import iso_utc, relative_time
 from daytona_cli.types import JSONObject
 
 DEFAULT_EXPIRES_MINUTES = 60
+LEFT_IF_FORCED = "the SSH token may not be revoked (it stays valid until it expires)"
 
 
 @dataclass
@@ -97,6 +98,13 @@ def run_ssh(app: AppContext, opts: SshOptions) -> int:
         if opts.json_output:
             handed_over = True
             app.output.json(access)
+            # stderr, so that the JSON stays machine output: the one warning it must carry.
+            expires = access.get("expiresAt")
+            app.output.warn(
+                f"this JSON holds the SSH token (token, sshCommand), which stays valid until "
+                f"{iso_utc(expires)} ({relative_time(expires, app.output.now())}) and is not "
+                "revoked: anyone who has it can log in to the sandbox until then"
+            )
             return 0
         arguments = ssh_arguments(access["sshCommand"], opts.command)
         if opts.print_only or ssh is None:
@@ -121,19 +129,32 @@ def _print_command(app: AppContext, access: JSONObject, arguments: list[str]) ->
 
 def _run(app: AppContext, argv: list[str]) -> int:
     """Run ssh on the terminal and wait for it. Ctrl-C goes to ssh (it is in the terminal's
-    process group); the CLI only notes it, so that it outlives ssh and revokes the token."""
+    process group); the CLI only notes it, so that it outlives ssh and revokes the token.
+    SIGTERM (``kill``, ``docker stop``, ``timeout``) may reach the CLI alone: it is passed on to
+    ssh, and once ssh has exited the run ends as terminated (exit 143), the token revoked."""
     import signal
     import subprocess
     import threading
+
+    from daytona_cli.interrupts import tidying
 
     streams = app.runtime.streams
     streams.stdout.flush()
     streams.stderr.flush()
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.getsignal(signal.SIGINT)
+    process: subprocess.Popen[bytes] | None = None
+
+    def forward(signum: int, _frame: Any) -> None:
+        app.terminated = True
+        if process is None:
+            raise KeyboardInterrupt  # ssh is not running yet: end as any run does
+        process.send_signal(signum)  # a no-op once ssh has exited
+
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     if main:
         # A handler, not SIG_IGN: ignored signals stay ignored in the child, handled ones not.
         signal.signal(signal.SIGINT, _outlive)
+        signal.signal(signal.SIGTERM, forward)
     try:
         try:
             process = subprocess.Popen(argv, env=dict(app.runtime.environ))
@@ -142,7 +163,12 @@ def _run(app: AppContext, argv: list[str]) -> int:
         code = process.wait()
     finally:
         if main:
-            signal.signal(signal.SIGINT, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+    if app.terminated:
+        # `timeout` sends SIGTERM again, to the process group: it must not skip the revoke.
+        tidying(LEFT_IF_FORCED)
+        raise CliError(Category.INTERRUPTED, "terminated; ssh got the signal too and has exited")
     return 128 - code if code < 0 else code
 
 
@@ -198,15 +224,16 @@ def ssh(
         typer.Option(
             "--json",
             help="Print the API's SSH access object (token included) instead of connecting; "
-            "the token stays valid.",
+            "the token stays valid (stderr warns of it).",
         ),
     ] = False,
 ) -> None:
     """Open an SSH session to a sandbox with the system ssh.
 
     The SSH token is made for this session and revoked as soon as ssh exits, also after
-    Ctrl-C or a failure. Exit: ssh's own code (the remote command's; 255 when ssh itself
-    fails); 1 when there is no ssh on PATH; the usual codes when nothing ran.
+    Ctrl-C or a failure. SIGTERM is passed on to ssh. Exit: ssh's own code (the remote
+    command's; 255 when ssh itself fails); 143 when SIGTERM ended it; 1 when there is no ssh
+    on PATH; the usual codes when nothing ran.
 
     \b
     Examples:
