@@ -287,7 +287,7 @@ def test_a_timed_out_command_under_json_reports_a_json_error_and_exits_124(
     fake.inject("POST", LEGACY, status=408)
     result = cli("sandbox", "exec", "demo", "--json", "--timeout", "1", "--", "sleep 5")
     assert result.exit_code == 124
-    assert result.stdout == ""
+    assert result.json() == {"exitCode": None, "stdout": "", "stderr": "", "result": ""}
     assert json.loads(result.stderr)["error"]["code"] == "timeout"
 
 
@@ -356,12 +356,13 @@ def test_ctrl_c_or_sigterm_says_the_one_shot_route_cannot_stop_the_remote_comman
 
 
 @pytest.mark.usefixtures("main_thread")
-def test_ctrl_c_says_so_under_json_too_with_nothing_on_stdout(
+def test_ctrl_c_says_so_under_json_too_with_no_exit_code_on_stdout(
     cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
 ) -> None:
     signal_after_execute(fake, signal.SIGINT)
     result = cli("sandbox", "exec", "demo", "--json", "--", "true")
-    assert (result.exit_code, result.stdout) == (130, "")
+    assert result.exit_code == 130
+    assert result.json() == {"exitCode": None, "stdout": "", "stderr": "", "result": ""}
     error = json.loads(result.stderr)["error"]
     assert error["code"] == "interrupted"
     assert "the remote command may still be running" in error["message"]
@@ -737,7 +738,9 @@ def test_a_toolbox_timeout_under_json_keeps_the_daemons_code_and_source(
     cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
 ) -> None:
     result = cli("sandbox", "exec", "demo", "--json", "--timeout", "1", "--", "sleep 5")
-    assert (result.exit_code, result.stdout) == (124, "")
+    # stdout is JSON all the same (the README's object): no exit code, and the API kept no output.
+    assert result.exit_code == 124
+    assert result.json() == {"exitCode": None, "stdout": "", "stderr": "", "result": ""}
     error = json.loads(result.stderr)["error"]
     assert (error["code"], error["status"]) == ("timeout", 408)
     assert (error["apiCode"], error["source"]) == ("PROCESS_EXECUTION_TIMEOUT", "DAYTONA_DAEMON")
@@ -749,3 +752,33 @@ def test_debug_shows_the_toolbox_error_body_with_its_code(
     result = cli("--debug", "sandbox", "exec", "demo", "--timeout", "1", "--", "sleep 5")
     assert result.exit_code == 124
     assert '"code": "PROCESS_EXECUTION_TIMEOUT"' in result.stderr
+
+
+def test_a_merged_command_whose_answer_is_lost_after_the_apis_limit_is_told_to_stream(
+    cli: Cli, fake: FakeDaytona, clock: VirtualClock, demo: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    answer = fake.handler
+
+    def six_and_a_half_minutes_later(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/process/execute"):
+            clock.advance(391)  # the API gives up after about 360 s (NOTES.md, One-shot)
+        return answer(request)
+
+    monkeypatch.setattr(fake, "handler", six_and_a_half_minutes_later)
+    fake.lose_answer("POST", PROXY)
+    result = cli("sandbox", "exec", "demo", "--", "true")  # it took 391 s, on the test clock
+    assert (result.exit_code, result.stdout) == (125, "")
+    assert "may have run" in result.stderr
+    assert "run long commands without --merged" in result.stderr
+    assert len(fake.requests_to("POST", PROXY)) == 1
+
+
+def test_a_merged_answer_lost_early_is_not_blamed_on_the_apis_limit(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    fake.lose_answer("POST", PROXY)
+    result = cli("sandbox", "exec", "demo", "--", "echo hi")
+    assert result.exit_code == 125
+    assert "may have run" in result.stderr
+    assert "without --merged" not in result.stderr

@@ -14,6 +14,7 @@ import typer
 
 from daytona_cli.client.redact import MIN_SECRET_LENGTH
 from daytona_cli.client.stream import preload
+from daytona_cli.client.toolbox import EXEC_API_LIMIT_SECONDS
 from daytona_cli.commands.base import Command, seconds
 from daytona_cli.commands.options import TargetArgument
 from daytona_cli.commands.sandbox.common import require_started
@@ -25,7 +26,7 @@ from daytona_cli.commands.sandbox.exec_common import (
 from daytona_cli.commands.sandbox.exec_input import uploaded_stdin, wrapped
 from daytona_cli.commands.sandbox.exec_stream import run_streaming, session_id
 from daytona_cli.context import AppContext
-from daytona_cli.errors import EXEC_OWN_FAILURE, EXEC_TIMEOUT, Category, CliError, usage
+from daytona_cli.errors import EXEC_OWN_FAILURE, EXEC_TIMEOUT, Category, CliError, Reason, usage
 from daytona_cli.interrupts import REMOTE_LEFT_RUNNING
 from daytona_cli.params import check_identifier, parse_env
 from daytona_cli.types import JSONObject
@@ -104,13 +105,18 @@ def run_one_shot(app: AppContext, sandbox: JSONObject, opts: ExecOptions) -> int
                 )
             word = stack.enter_context(uploaded_stdin(files, app.runtime.streams))
             body["command"] = wrapped(body["command"], cwd=None, env={}, stdin=word)
+        sent = app.clock.monotonic()
         try:
             answer = toolbox.execute(sandbox, body)
         except KeyboardInterrupt:
+            _json_without_exit_code(app, opts)
             raise one_shot_interrupted(app, opts) from None
         except CliError as err:
             if err.status != 408:
+                if _outlived_the_api(app, opts, err, sent):
+                    err.hint = OUTLIVED_THE_API
                 raise
+            _json_without_exit_code(app, opts)
             app.output.error(timed_out(err, opts.timeout))
             return EXEC_TIMEOUT
     exit_code = int(answer["exitCode"])
@@ -123,6 +129,31 @@ def run_one_shot(app: AppContext, sandbox: JSONObject, opts: ExecOptions) -> int
         if exit_code == -1:
             out.error(CANNOT_START_OR_KILLED)
     return exit_status(exit_code)
+
+
+OUTLIVED_THE_API = (
+    "the API gives a one-shot (--merged) command about 6 minutes; it may still be running: "
+    "run long commands without --merged, which streams them with no time limit"
+)
+
+
+def _outlived_the_api(app: AppContext, opts: ExecOptions, err: CliError, sent: float) -> bool:
+    """Whether a lost answer came after the API's own limit for a --merged command without
+    --timeout: the likely reason, and one with a better way (NOTES.md, One-shot)."""
+    elapsed = app.clock.monotonic() - sent
+    return (
+        err.reason is Reason.EXEC_UNKNOWN
+        and opts.merged
+        and not opts.timeout
+        and elapsed >= EXEC_API_LIMIT_SECONDS
+    )
+
+
+def _json_without_exit_code(app: AppContext, opts: ExecOptions) -> None:
+    """Under --json after a timeout (whose output the API discards) or Ctrl-C: the README's
+    object all the same, with ``exitCode`` null and no output, so stdout is always JSON."""
+    if opts.json_output:
+        app.output.json({"exitCode": None, "stdout": "", "stderr": "", "result": ""})
 
 
 def one_shot_interrupted(app: AppContext, opts: ExecOptions) -> CliError:
