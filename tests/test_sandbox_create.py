@@ -815,6 +815,31 @@ def test_auto_pause_alone_turns_auto_stop_off_for_a_sandbox_that_can_pause(
     assert "Auto-pause\t30 min" in shown.stdout
 
 
+def test_network_block_all_is_sent_and_get_shows_the_network_all_blocked(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    result = cli("sandbox", "create", "--name", "sealed", "--network-block-all", "-q")
+    sandbox_id = assert_created_with(
+        fake, {"name": "sealed", "labels": labels(), "networkBlockAll": True}
+    )
+    assert (result.exit_code, result.stdout, result.stderr) == (0, f"{sandbox_id}\n", "")
+    fake.requests.clear()
+    shown = cli("sandbox", "get", "sealed")
+    assert (shown.exit_code, shown.stderr) == (0, "")
+    assert "Network\tall blocked\n" in shown.stdout
+    assert [(r.method, r.url.path) for r in fake.requests] == [("GET", "/api/sandbox/sealed")]
+
+
+def test_without_a_network_flag_the_sandbox_is_open(cli: Cli, fake: FakeDaytona) -> None:
+    result = cli("sandbox", "create", "--name", "open", "-q")
+    assert (result.exit_code, result.stderr) == (0, "")
+    body = json.loads(fake.requests_to("POST", "/sandbox")[0].content)
+    assert "networkBlockAll" not in body and "networkAllowList" not in body
+    shown = cli("sandbox", "get", "open")
+    assert (shown.exit_code, shown.stderr) == (0, "")
+    assert "Network\topen\n" in shown.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [
