@@ -749,6 +749,31 @@ def test_debug_hides_env_values_in_the_create_request_and_its_answer(
     }
 
 
+def test_debug_hides_the_secret_names_too_while_the_request_carries_them(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.add_secret("openai-prod-key", "sk-not-shown")
+    result = cli(
+        "--debug", "sandbox", "create", "--name", "s", "-e", "TOKEN=hunter2-value",
+        "--secret", "OPENAI_API_KEY=openai-prod-key", "-q",
+    )  # fmt: skip
+    sandbox_id = assert_created_with(
+        fake,
+        {
+            "name": "s",
+            "labels": labels(),
+            "env": {"TOKEN": "hunter2-value"},
+            "secrets": [{"OPENAI_API_KEY": "openai-prod-key"}],
+        },
+    )
+    assert (result.exit_code, result.stdout) == (0, f"{sandbox_id}\n")
+    assert "POST https://fake.daytona.test/api/sandbox" in result.stderr
+    assert '"secrets": [{"OPENAI_API_KEY": "***"}]' in result.stderr
+    assert '"env": {"TOKEN": "***"}' in result.stderr
+    for value in ("openai-prod-key", "hunter2-value", "sk-not-shown"):
+        assert value not in result.stderr
+
+
 @pytest.mark.parametrize("ending", ["timeout", "ctrl-c"])
 def test_quiet_still_prints_the_new_id_when_the_wait_ends_badly(
     make_fake: Callable[..., FakeDaytona], isolated: Path, ending: str
