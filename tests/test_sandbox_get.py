@@ -355,6 +355,23 @@ def test_terminal_view_shows_every_field_with_relative_times(
     assert "10 minutes ago" in row("Last activity")
 
 
+def test_a_ttl_shows_when_it_destroys_the_sandbox_in_iso_piped_and_relative_on_a_terminal(
+    cli: Cli, fake: FakeDaytona, rich_box: dict[str, Any]
+) -> None:
+    doom = stamp(datetime.now(timezone.utc).replace(microsecond=250000) + timedelta(hours=2))
+    fake.add_sandbox("doomed", autoDestroyAt=doom)
+    piped = cli("sandbox", "get", "doomed")
+    shown = cli("sandbox", "get", "doomed", tty=True)
+    assert (piped.exit_code, piped.stderr, shown.exit_code, shown.stderr) == (0, "", 0, "")
+    assert rows(piped.stdout)["Destroyed at (TTL)"] == doom
+    (line,) = [line for line in plain(shown.stdout).splitlines() if "Destroyed at (TTL)" in line]
+    assert f"in 2 hours ({doom})" in line
+    assert raw_paths(fake) == [("GET", b"/api/sandbox/doomed")] * 2
+    without = cli("sandbox", "get", "analytics")
+    assert (without.exit_code, without.stderr) == (0, "")
+    assert "Destroyed at (TTL)" not in rows(without.stdout)
+
+
 def test_terminal_view_shows_server_text_inert(cli: Cli, fake: FakeDaytona) -> None:
     fake.add_sandbox(
         "sneaky",
