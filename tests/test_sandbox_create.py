@@ -837,7 +837,7 @@ def test_auto_pause_alone_turns_auto_stop_off_for_a_sandbox_that_can_pause(
     body = json.loads(fake.requests_to("POST", "/sandbox")[0].content)
     assert (body["autoPauseInterval"], body["autoStopInterval"]) == (30, 0)
     shown = cli("sandbox", "get", result.stdout.strip())
-    assert "Auto-pause\t30 min" in shown.stdout
+    assert "Auto-pause\t30\n" in shown.stdout
 
 
 def test_network_block_all_is_sent_and_get_shows_the_network_all_blocked(
