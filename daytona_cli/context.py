@@ -58,7 +58,9 @@ class AppContext:
         """Set when SIGTERM ended the run: exit 143 instead of Ctrl-C's 130."""
         self.own_failure_exit: int | None = None
         """Set by `sandbox exec`: its own failures exit 125, never passing for remote codes."""
-        self.output = Output(runtime.streams, now=runtime.clock.now)
+        self.output = Output(
+            runtime.streams, now=runtime.clock.now, monotonic=runtime.clock.monotonic
+        )
         self._settings: Settings | None = None
         self._client: DaytonaClient | None = None
 

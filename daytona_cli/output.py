@@ -10,6 +10,7 @@ and nothing is parsed as rich markup. rich is imported only when a terminal need
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ class Output:
     """Other secrets a command holds (an SSH token, :meth:`hide`), kept off stderr the same way."""
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc), repr=False)
     """The wall clock, for relative times ("3 minutes ago"); a run's comes from its Clock."""
+    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
+    """The run's monotonic clock: a progress bar's rate and time left are measured on it."""
     debugging: bool = False
     """--debug is on: HTTP exchanges are on stderr, so hints do not suggest turning it on."""
     _console: Any = field(default=None, repr=False)
@@ -313,7 +316,9 @@ class Output:
         columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                    TransferSpeedColumn(), TimeRemainingColumn()]  # fmt: skip
         try:
-            with Progress(*columns, console=console, transient=True) as progress:
+            with Progress(
+                *columns, console=console, transient=True, get_time=self.monotonic
+            ) as progress:
                 self._live = console
                 task = progress.add_task(inert(text), total=total)
                 yield lambda count: progress.advance(task, count)

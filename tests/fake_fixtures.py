@@ -26,16 +26,27 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 class ManualClock:
-    """A clock that moves only when told to, so transitions happen exactly when a test says."""
+    """A clock that moves only when told to, so transitions happen exactly when a test says.
+
+    Given to the fake as ``wait_sleep`` too, its waits move it: ``sleeps`` lists them, and
+    ``reads`` counts how often the time was looked at (a waiting loop that is still going).
+    """
 
     def __init__(self) -> None:
         self.now = 1000.0
+        self.sleeps: list[float] = []
+        self.reads = 0
 
     def __call__(self) -> float:
+        self.reads += 1
         return self.now
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
 
 
 @dataclass

@@ -572,15 +572,31 @@ def test_create_from_a_dockerfile_passes_through_pending_build_and_building_snap
     assert states == ["building_snapshot", "started"]
 
 
+@pytest.mark.parametrize(
+    ("transition", "answered", "waited"),
+    [(0.25, "started", 0.25), (5.0, "creating", 2.0)],
+    ids=["started-in-time", "still-creating"],
+)
 def test_create_waits_up_to_create_wait_seconds_for_the_sandbox_to_start(
     make_fake: Callable[..., FakeDaytona],
+    clock: ManualClock,
+    transition: float,
+    answered: str,
+    waited: float,
 ) -> None:
-    fake = make_fake(clock=time.monotonic, transition_seconds=0.02, create_wait_seconds=2.0)
+    # The fake waits on the test's clock, so its waits are counted, never spent.
+    fake = make_fake(
+        transition_seconds=transition,
+        create_wait_seconds=2.0,
+        wait_clock=clock,
+        wait_sleep=clock.sleep,
+    )
     with client_for(fake) as api:
-        began = time.monotonic()
         created = api.post("/sandbox", json={"name": "patient"}).json()
-    assert created["state"] == "started"
-    assert time.monotonic() - began < 1.0
+    assert created["state"] == answered
+    # It answers as soon as the sandbox has started, and at the latest after 2 s.
+    assert sum(clock.sleeps) == pytest.approx(waited, abs=0.011)
+    assert all(0 < pause <= 0.01 for pause in clock.sleeps)
 
 
 def test_fail_next_create_ends_only_the_next_sandbox_in_error_with_its_reason(
@@ -1034,11 +1050,24 @@ def test_a_dropped_request_raises_remote_protocol_error_in_process(
     assert len(fake.exchanges) == 1
 
 
-def test_an_injected_delay_holds_the_answer_back(fake: FakeDaytona, api: httpx.Client) -> None:
+def test_an_injected_delay_holds_the_answer_back(
+    make_fake: Callable[..., FakeDaytona], clock: ManualClock
+) -> None:
+    fake = make_fake()
+    answered_while_waiting: list[int] = []
+
+    def wait(seconds: float) -> None:
+        answered_while_waiting.append(len(fake.exchanges))
+        clock.sleep(seconds)
+
+    fake.wait_sleep = wait
     fake.inject("GET", "/snapshots", delay=0.1, status=502)
-    began = time.monotonic()
-    assert api.get("/snapshots").status_code == 502
-    assert time.monotonic() - began >= 0.1
+    with client_for(fake) as api:
+        assert api.get("/snapshots").status_code == 502
+        assert api.get("/snapshots").status_code == 200  # only the injected answer waits
+    assert clock.sleeps == [0.1]
+    assert answered_while_waiting == [0]  # the wait came before the answer
+    assert len(fake.exchanges) == 2
 
 
 def test_answers_arrive_unread_so_clients_can_stream_them_even_a_byte_at_a_time(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -371,13 +370,22 @@ def test_the_follow_socket_stays_open_for_the_close_delay_after_the_command(
     loopback: tuple[FakeDaytona, Box],
 ) -> None:
     fake, box = loopback
+    idle = ManualClock()  # the close delay is measured on it: only this test moves it
+    fake.wait_clock = idle
     fake.follow_close_delay = 0.5
     box.post("/process/session", json={"sessionId": "s"})
     command_id = box.run("s", "echo done")["cmdId"]
-    began = time.monotonic()
-    messages = follow(box, "s", command_id)
-    assert time.monotonic() - began >= 0.5
-    assert messages[-1] == 1000
+    url = f"{box.base}/process/session/s/command/{command_id}/logs?follow=true"
+    with connect_ws(url, box.api) as ws:
+        assert ws.receive_bytes() == STDOUT_PREFIX + b"done\n"
+        idle.advance(0.25)
+        looked = idle.reads
+        # The server keeps looking at the time, so it has not closed the socket: not yet.
+        wait_until(lambda: idle.reads >= looked + 3)
+        idle.advance(0.25)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive(timeout=10)
+    assert closed.value.code == 1000
 
 
 @pytest.mark.parametrize("size", [1, 2])

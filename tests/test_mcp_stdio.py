@@ -1,8 +1,9 @@
 """`daytona-cli mcp` as an agent host runs it: a subprocess spoken to over stdio (issue 13).
 
 The MCP SDK's own stdio client starts the command, does the `initialize` handshake, lists the
-tools and calls every one of them against the fake served on loopback. Two server processes
-in all (one with a key, one without); the tools' finer behaviour is in `test_mcp_tools.py`.
+tools and calls every one of them against the fake served on loopback. Four server processes
+in all (a key in the environment, none at all, a key in ./.env, a key in --env-file); the
+tools' finer behaviour is in `test_mcp_tools.py`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.types import CallToolResult
@@ -140,3 +142,30 @@ def test_without_a_key_the_server_starts_lists_its_tools_and_every_call_says_so(
         "this error until the setting is fixed and the server restarted"
     )
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("where", ["dot-env", "env-file"])
+def test_the_server_reads_its_settings_from_dot_env_or_env_file_as_every_command_does(
+    fake: FakeDaytona, served: str, tmp_path: Path, where: str
+) -> None:
+    box = fake.add_sandbox("from-the-file")
+    settings = f"DAYTONA_API_KEY={API_KEY}\nDAYTONA_API_URL={served}\n"
+    if where == "dot-env":
+        (tmp_path / ".env").write_text(settings)
+        command = [str(CLI), "mcp"]
+    else:
+        env_file = tmp_path / "elsewhere" / "mcp.env"  # not the server's working directory
+        env_file.parent.mkdir()
+        env_file.write_text(settings)
+        command = [str(CLI), "--env-file", str(env_file), "mcp"]
+
+    async def listing(client: Client) -> None:
+        listed = structured(await client.call_tool("list_sandboxes", {}))
+        assert [sandbox["id"] for sandbox in listed["sandboxes"]] == [box["id"]]
+
+    log = drive(command, {}, tmp_path, listing)  # nothing in the environment: no key, no URL
+    assert log == ""
+    assert [(request.method, request.url.path) for request in fake.requests] == [
+        ("GET", "/api/sandbox")
+    ]
+    assert fake.requests[0].headers["authorization"] == f"Bearer {API_KEY}"

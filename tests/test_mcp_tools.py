@@ -185,7 +185,9 @@ def test_a_create_whose_wait_runs_out_still_hands_back_the_sandbox(
 def test_get_sandbox_answers_the_api_object_and_the_get_view(
     agent: Agent, fake: FakeDaytona
 ) -> None:
-    demo = fake.add_sandbox("demo", labels={"team": "web"}, env={"TOKEN": "s3cret"})
+    demo = fake.add_sandbox(
+        "demo", labels={"team": "web"}, env={"TOKEN": "s3cret"}, memory=4, autoStopInterval=30
+    )
     result = agent.call("get_sandbox", sandbox="demo")
     assert result.structured_content is not None
     assert {k: result.structured_content[k] for k in ("id", "name", "labels", "env")} == {
@@ -196,6 +198,9 @@ def test_get_sandbox_answers_the_api_object_and_the_get_view(
     assert "Labels: team=web" in lines
     assert "Env: TOKEN (values hidden)" in lines
     assert "s3cret" not in text(result)
+    # A model reads this text: quantities keep their units, unlike the piped view.
+    assert "Memory: 4 GiB" in lines
+    assert "Auto-stop: 30 min" in lines
 
 
 def test_a_missing_sandbox_is_not_found_with_the_clis_hint(agent: Agent) -> None:

@@ -86,14 +86,19 @@ def test_jsonl_is_one_compact_object_per_line(cli: Cli, fake: FakeDaytona) -> No
 
 
 def test_units_are_the_ones_the_readme_names(cli: Cli, fake: FakeDaytona) -> None:
-    says("memory and disk in GiB, a snapshot's size in GB; a table names the unit in its heading")
-    says("(`MEMORY (GiB)`), a detail view after the number (`4 GiB`)")
-    fake.add_sandbox("web", memory=4, disk=10)
+    says("memory and disk in GiB, a snapshot's size in GB, intervals in minutes; a table names")
+    says("the unit in its heading (`MEMORY (GiB)`), a detail view after the number (`4 GiB`,")
+    says("a pipe or JSON gives the bare number, the `sandbox get` view piped included")
+    says("(`Memory<TAB>4`, `Auto-stop<TAB>30`; an interval that is off stays a word there")
+    fake.add_sandbox("web", memory=4, disk=10, autoStopInterval=30, autoArchiveInterval=-1)
     fake.add_snapshot("py", size=1.5, mem=4)
     table = ANSI.sub("", cli("sandbox", "list", tty=True, width=200).stdout)
     assert "MEMORY (GiB)" in table and "DISK (GiB)" in table
     details = ANSI.sub("", cli("sandbox", "get", "web", tty=True).stdout)
-    assert "4 GiB" in details and "10 GiB" in details
+    assert "4 GiB" in details and "10 GiB" in details and "30 min" in details
+    piped = cli("sandbox", "get", "web").stdout.splitlines()
+    for line in ("Memory\t4", "Disk\t10", "Auto-stop\t30", "Auto-archive\tdisabled"):
+        assert line in piped
     snapshots = ANSI.sub("", cli("snapshot", "list", tty=True, width=200).stdout)
     assert "SIZE (GB)" in snapshots and "MEMORY (GiB)" in snapshots
     assert cli("sandbox", "list", "--fields", "memory,disk").stdout == "4\t10\n"

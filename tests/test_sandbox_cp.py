@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,7 @@ from daytona_cli.app import run
 from daytona_cli.context import Runtime
 from daytona_cli.errors import Category, CliError
 from daytona_cli.streams import Streams
-from tests.conftest import API_KEY, BASE_URL, Cli
+from tests.conftest import API_KEY, BASE_URL, Cli, VirtualClock
 from tests.fake_daytona import FakeDaytona
 
 UPLOAD = "/toolbox-proxy/*/files/upload-v2"
@@ -296,6 +299,64 @@ def test_progress_shows_on_a_terminal_only_and_never_on_stdout(
     assert (shown.exit_code, shown.stdout) == (0, "")
     assert "data.bin" in shown.stderr and "kB" in shown.stderr
     assert (isolated / "shown.bin").read_bytes() == (isolated / "piped.bin").read_bytes()
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def frames(painted: str, name: str) -> list[str]:
+    """Each drawing of the progress bar for ``name`` on a terminal, without colours."""
+    lines = re.split(r"[\r\n]", ANSI.sub("", painted))
+    return [" ".join(line.split()) for line in lines if line.startswith(name)]
+
+
+def test_progress_shows_bytes_rate_and_time_left_measured_on_the_runs_clock(
+    fake: FakeDaytona, box: dict[str, Any], isolated: Path, clock: VirtualClock
+) -> None:
+    chunk = 256 * 1024
+    remote(fake, "/data.bin").write_bytes(data := os.urandom(4 * chunk))
+    err = io.StringIO()
+    served = fake.handler
+
+    def drawn(text: str) -> None:
+        """Wait for the bar (redrawn by rich's own thread) to show ``text``."""
+        deadline = time.monotonic() + 10
+        while not any(text in frame for frame in frames(err.getvalue(), "data.bin")):
+            assert time.monotonic() < deadline, err.getvalue()
+            time.sleep(0.01)
+
+    def one_chunk_a_second(request: httpx.Request) -> httpx.Response:
+        """The download, a quarter of it per second of the run's (virtual) clock."""
+        response = served(request)
+        if not request.url.path.endswith("/files/download"):
+            return response
+        body = response.read()
+
+        def chunks() -> Iterator[bytes]:
+            for start in range(0, len(body), chunk):
+                if start == 2 * chunk:  # half of it came in 2 s: 2 s more to go
+                    drawn("0.5/1.0 MB")
+                clock.advance(1.0)
+                yield body[start : start + chunk]
+
+        return httpx.Response(200, headers=response.headers, content=chunks())
+
+    out = io.StringIO()
+    streams = Streams(stdout=out, stderr=err, stdin=io.StringIO(), stderr_tty=True, width=100)
+    environ = {"DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": BASE_URL}
+    runtime = Runtime(environ, isolated, streams, httpx.MockTransport(one_chunk_a_second),
+                      clock=clock.as_clock())  # fmt: skip
+    code = run(["sandbox", "cp", "box:/data.bin", "out.bin"], runtime)
+    assert (code, out.getvalue()) == (0, "")
+    assert (isolated / "out.bin").read_bytes() == data
+    shown = frames(err.getvalue(), "data.bin")
+    assert shown[0].endswith(" 0.0/1.0 MB ? -:--:--")  # no rate yet, so no time left
+    assert any(frame.endswith(" 0.5/1.0 MB 262.1 kB/s 0:00:02") for frame in shown), shown
+    assert shown[-1].endswith(" 1.0/1.0 MB 262.1 kB/s 0:00:00")
+    assert err.getvalue().endswith("\x1b[2K")  # the bar is wiped away at the end
+    assert [request.url.path for request in fake.requests_to("GET", DOWNLOAD)] == [
+        f"/toolbox/{box['id']}/files/download"
+    ]
 
 
 def test_cp_help_documents_both_forms(cli: Cli, fake: FakeDaytona) -> None:

@@ -749,6 +749,31 @@ def test_debug_hides_env_values_in_the_create_request_and_its_answer(
     }
 
 
+def test_debug_hides_the_secret_names_too_while_the_request_carries_them(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.add_secret("openai-prod-key", "sk-not-shown")
+    result = cli(
+        "--debug", "sandbox", "create", "--name", "s", "-e", "TOKEN=hunter2-value",
+        "--secret", "OPENAI_API_KEY=openai-prod-key", "-q",
+    )  # fmt: skip
+    sandbox_id = assert_created_with(
+        fake,
+        {
+            "name": "s",
+            "labels": labels(),
+            "env": {"TOKEN": "hunter2-value"},
+            "secrets": [{"OPENAI_API_KEY": "openai-prod-key"}],
+        },
+    )
+    assert (result.exit_code, result.stdout) == (0, f"{sandbox_id}\n")
+    assert "POST https://fake.daytona.test/api/sandbox" in result.stderr
+    assert '"secrets": [{"OPENAI_API_KEY": "***"}]' in result.stderr
+    assert '"env": {"TOKEN": "***"}' in result.stderr
+    for value in ("openai-prod-key", "hunter2-value", "sk-not-shown"):
+        assert value not in result.stderr
+
+
 @pytest.mark.parametrize("ending", ["timeout", "ctrl-c"])
 def test_quiet_still_prints_the_new_id_when_the_wait_ends_badly(
     make_fake: Callable[..., FakeDaytona], isolated: Path, ending: str
@@ -812,7 +837,32 @@ def test_auto_pause_alone_turns_auto_stop_off_for_a_sandbox_that_can_pause(
     body = json.loads(fake.requests_to("POST", "/sandbox")[0].content)
     assert (body["autoPauseInterval"], body["autoStopInterval"]) == (30, 0)
     shown = cli("sandbox", "get", result.stdout.strip())
-    assert "Auto-pause\t30 min" in shown.stdout
+    assert "Auto-pause\t30\n" in shown.stdout
+
+
+def test_network_block_all_is_sent_and_get_shows_the_network_all_blocked(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    result = cli("sandbox", "create", "--name", "sealed", "--network-block-all", "-q")
+    sandbox_id = assert_created_with(
+        fake, {"name": "sealed", "labels": labels(), "networkBlockAll": True}
+    )
+    assert (result.exit_code, result.stdout, result.stderr) == (0, f"{sandbox_id}\n", "")
+    fake.requests.clear()
+    shown = cli("sandbox", "get", "sealed")
+    assert (shown.exit_code, shown.stderr) == (0, "")
+    assert "Network\tall blocked\n" in shown.stdout
+    assert [(r.method, r.url.path) for r in fake.requests] == [("GET", "/api/sandbox/sealed")]
+
+
+def test_without_a_network_flag_the_sandbox_is_open(cli: Cli, fake: FakeDaytona) -> None:
+    result = cli("sandbox", "create", "--name", "open", "-q")
+    assert (result.exit_code, result.stderr) == (0, "")
+    body = json.loads(fake.requests_to("POST", "/sandbox")[0].content)
+    assert "networkBlockAll" not in body and "networkAllowList" not in body
+    shown = cli("sandbox", "get", "open")
+    assert (shown.exit_code, shown.stderr) == (0, "")
+    assert "Network\topen\n" in shown.stdout
 
 
 @pytest.mark.parametrize(

@@ -217,12 +217,14 @@ def test_piped_view_is_one_key_tab_value_line_per_field_with_iso_times(
     assert view["Region"] == "eu"
     assert view["User"] == "runner"
     assert view["CPU"] == "2"
-    assert re.fullmatch(r"4(\.0)?( ?GiB)?", view["Memory"])
-    assert re.fullmatch(r"10(\.0)?( ?GiB)?", view["Disk"])
-    assert "team=data" in view["Labels"]
-    assert "env=ci" in view["Labels"]
-    assert "30" in view["Auto-stop"]
-    assert "60" in view["Auto-archive"]
+    # Quantities are bare numbers, for scripts: GiB and minutes, as the README says.
+    assert (view["Memory"], view["Disk"], view["GPU"]) == ("4", "10", "0")
+    assert view["Labels"] == "env=ci, team=data"
+    assert (view["Auto-stop"], view["Auto-archive"], view["Auto-delete"]) == (
+        "30",
+        "60",
+        "disabled",
+    )
     assert view["Created"] == rich_box["createdAt"]
     assert view["Last activity"] == rich_box["lastActivityAt"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", view["Created"])
@@ -353,6 +355,23 @@ def test_terminal_view_shows_every_field_with_relative_times(
     assert "Auto-delete" in text
     assert "3 hours ago" in row("Created")
     assert "10 minutes ago" in row("Last activity")
+
+
+def test_a_ttl_shows_when_it_destroys_the_sandbox_in_iso_piped_and_relative_on_a_terminal(
+    cli: Cli, fake: FakeDaytona, rich_box: dict[str, Any]
+) -> None:
+    doom = stamp(datetime.now(timezone.utc).replace(microsecond=250000) + timedelta(hours=2))
+    fake.add_sandbox("doomed", autoDestroyAt=doom)
+    piped = cli("sandbox", "get", "doomed")
+    shown = cli("sandbox", "get", "doomed", tty=True)
+    assert (piped.exit_code, piped.stderr, shown.exit_code, shown.stderr) == (0, "", 0, "")
+    assert rows(piped.stdout)["Destroyed at (TTL)"] == doom
+    (line,) = [line for line in plain(shown.stdout).splitlines() if "Destroyed at (TTL)" in line]
+    assert f"in 2 hours ({doom})" in line
+    assert raw_paths(fake) == [("GET", b"/api/sandbox/doomed")] * 2
+    without = cli("sandbox", "get", "analytics")
+    assert (without.exit_code, without.stderr) == (0, "")
+    assert "Destroyed at (TTL)" not in rows(without.stdout)
 
 
 def test_terminal_view_shows_server_text_inert(cli: Cli, fake: FakeDaytona) -> None:

@@ -389,14 +389,38 @@ def test_a_start_keeps_its_180_s_default_and_an_explicit_timeout_wins(
     assert "is still restoring after 30 s" in restore.stderr
 
 
+def brought_back_then_run(fake: FakeDaytona, name: str, sandbox_id: str, passing: str) -> None:
+    """One GET by name, one start, polls through ``passing`` until ``started``, and only then
+    the command (the one-shot route, `--merged`)."""
+    states = polls(fake, sandbox_id)
+    assert (set(states[:-1]), states[-1]) == ({passing}, "started")
+    assert sent(fake) == [
+        ("GET", f"/sandbox/{name}"),
+        ("POST", f"/sandbox/{sandbox_id}/start"),
+        *[("GET", f"/sandbox/{sandbox_id}")] * len(states),
+        ("POST", f"/toolbox/{sandbox_id}/process/execute"),
+    ]
+    assert json.loads(fake.requests[-1].content) == {"command": "echo back"}
+    assert state(fake, name) == "started"
+
+
+def test_exec_start_resumes_a_paused_vm_sandbox_then_runs_the_command(slow: Slow) -> None:
+    vm = slow.fake.add_sandbox("vm", state="paused", **VM)
+    result = slow("sandbox", "exec", "--merged", "vm", "--start", "--", "echo", "back")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "back\n", "")
+    brought_back_then_run(slow.fake, "vm", vm["id"], "resuming")
+
+
 def test_exec_start_restores_an_archived_sandbox_with_the_longer_default(
     make_slow: Callable[[float], Slow],
 ) -> None:
     slow = make_slow(100.0)
     slow.fake.restore_seconds = 200.0
-    slow.fake.add_sandbox("cold", state="archived")
+    cold = slow.fake.add_sandbox("cold", state="archived")
     result = slow("sandbox", "exec", "--merged", "cold", "--start", "--", "echo", "back")
-    assert (result.exit_code, result.stdout) == (0, "back\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "back\n", "")
+    brought_back_then_run(slow.fake, "cold", cold["id"], "restoring")
+    assert slow.clock.now - 1000.0 >= 200.0  # past the 180 s a start waits by default
 
 
 def test_help_says_a_restore_waits_longer(cli: Cli) -> None:

@@ -49,7 +49,7 @@ def listing(
 def sandbox(heading: str, item: JSONObject, now: datetime) -> str:
     """A sentence, then the ``sandbox get`` view as ``key: value`` lines (empty ones left out;
     environment values are never shown)."""
-    rows = detail_rows(item, View(human=False, now=now))
+    rows = detail_rows(item, View(human=False, now=now), units=True)
     return "\n".join([inert(heading), *(f"{key}: {inert(value)}" for key, value in rows if value)])
 
 

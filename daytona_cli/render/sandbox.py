@@ -90,7 +90,8 @@ def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
-def _interval(sandbox: JSONObject, key: str, off: int) -> str:
+def _interval(sandbox: JSONObject, key: str, off: int, units: bool) -> str:
+    """Minutes (``30 min``, bare ``30`` without ``units``); the special values in words."""
     value = sandbox.get(key)
     if value is None:
         return ""
@@ -98,7 +99,7 @@ def _interval(sandbox: JSONObject, key: str, off: int) -> str:
         return "disabled"
     if key == "autoDeleteInterval" and value == 0:
         return "on stop"
-    return f"{value:g} min" if isinstance(value, (int, float)) else str(value)
+    return quantity(value, "min" if units else "")
 
 
 _DESTROYED_NAME = re.compile(r"^DESTROYED_(.+)_\d{10,}$")
@@ -130,8 +131,17 @@ def destroyed_by(sandbox: JSONObject) -> str:
     return "destroyed"
 
 
-def detail_rows(sandbox: JSONObject, view: View) -> list[tuple[str, str]]:
-    """The ``sandbox get`` view: (heading, text) rows; environment values are never shown."""
+def detail_rows(
+    sandbox: JSONObject, view: View, *, units: bool | None = None
+) -> list[tuple[str, str]]:
+    """The ``sandbox get`` view: (heading, text) rows; environment values are never shown.
+
+    Quantities carry their unit for a person (``4 GiB``, ``30 min``) and are bare numbers in a
+    pipe, for scripts (``Memory<TAB>4``); ``units`` overrides that (the MCP summary, read by a
+    model, keeps them with ISO times).
+    """
+    units = view.human if units is None else units
+    gib = "GiB" if units else ""
     rows = [
         ("ID", str(sandbox.get("id", ""))),
         ("Name", str(sandbox.get("name", ""))),
@@ -147,8 +157,8 @@ def detail_rows(sandbox: JSONObject, view: View) -> list[tuple[str, str]]:
     rows += [
         ("Snapshot", str(sandbox.get("snapshot") or "")),
         ("CPU", scalar(sandbox.get("cpu"))),
-        ("Memory", quantity(sandbox.get("memory"), "GiB")),
-        ("Disk", quantity(sandbox.get("disk"), "GiB")),
+        ("Memory", quantity(sandbox.get("memory"), gib)),
+        ("Disk", quantity(sandbox.get("disk"), gib)),
         ("GPU", scalar(sandbox.get("gpu"))),
         ("Class", str(sandbox.get("sandboxClass") or "")),
         ("Spot", "yes" if sandbox.get("spot") else "no"),
@@ -162,10 +172,10 @@ def detail_rows(sandbox: JSONObject, view: View) -> list[tuple[str, str]]:
     rows += [
         ("Network", _network(sandbox)),
         ("Volumes", ", ".join(_volume(v) for v in sandbox.get("volumes") or [])),
-        ("Auto-stop", _interval(sandbox, "autoStopInterval", 0)),
-        ("Auto-pause", _interval(sandbox, "autoPauseInterval", 0)),
-        ("Auto-archive", _interval(sandbox, "autoArchiveInterval", -1)),
-        ("Auto-delete", _interval(sandbox, "autoDeleteInterval", -1)),
+        ("Auto-stop", _interval(sandbox, "autoStopInterval", 0, units)),
+        ("Auto-pause", _interval(sandbox, "autoPauseInterval", 0, units)),
+        ("Auto-archive", _interval(sandbox, "autoArchiveInterval", -1, units)),
+        ("Auto-delete", _interval(sandbox, "autoDeleteInterval", -1, units)),
     ]
     if sandbox.get("autoDestroyAt"):
         rows.append(("Destroyed at (TTL)", when(sandbox["autoDestroyAt"], view.human, view.now)))

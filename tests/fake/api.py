@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import math
 import secrets
-import time
 import uuid
 from collections.abc import Callable
 from functools import cmp_to_key, partial
@@ -524,9 +523,9 @@ class ApiRoutes(_Base):
 
     def _await_stable(self, view: dict[str, Any], seconds: float) -> dict[str, Any]:
         """The sandbox once stable, or as it stands after ``seconds`` (as create answers)."""
-        deadline = time.monotonic() + seconds
-        while view["state"] not in STABLE_STATES and time.monotonic() < deadline:
-            time.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
+        deadline = self.wait_clock() + seconds
+        while view["state"] not in STABLE_STATES and self.wait_clock() < deadline:
+            self.wait_sleep(min(0.01, max(0.0, deadline - self.wait_clock())))
             with self._lock:
                 self._settle_all()
                 record = self.sandboxes.get(view["id"])

@@ -88,15 +88,18 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
 
     Options: ``api_key``; ``transition_seconds`` (each lifecycle step, on ``clock``);
     ``restore_seconds`` (an archived sandbox's restore, default three transitions);
-    ``create_wait_seconds`` (real seconds create waits for ``started``, as the API waits up to
-    30 s); ``clock`` (a monotonic reading, e.g. a test's virtual clock); ``server_version``
+    ``create_wait_seconds`` (seconds create waits for ``started``, as the API waits up to
+    30 s); ``clock`` (a monotonic reading, e.g. a test's virtual clock); ``wait_clock`` and
+    ``wait_sleep`` (what the fake's own waits are measured and spent on: create's wait, an
+    injected ``delay``, a log WebSocket's ``follow_close_delay``; real time by default, and a
+    test's clock to assert on those waits without spending them); ``server_version``
     (``"current"``, or ``"old"``: legacy execute route, records without ``toolboxProxyUrl``,
     ``toolbox-proxy-url`` 404); ``legacy_execute`` (a current server that still has the legacy
     route); ``bare_array_list`` (the list answers a bare JSON array, as older servers did);
     ``base_url`` / ``proxy_url`` (what in-process requests are addressed to); ``latency`` (real
     seconds every answer is held back, for benchmarks); ``shell`` (default: the first of zsh,
     bash, sh); ``work_dir`` (the sandboxes' work directory, default their user's home);
-    ``follow_close_delay`` (real seconds a log WebSocket stays open after its command ended,
+    ``follow_close_delay`` (seconds a log WebSocket stays open after its command ended,
     default 1 as the daemon); ``ws_chunk_size`` (cut log messages into pieces of this many
     bytes: 1 or 2 splits every stream prefix across messages); ``ws_text_frames`` (send text
     messages, as older daemons did, instead of binary ones); ``ws_lag`` (real seconds each log
@@ -112,6 +115,8 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
         restore_seconds: float | None = None,
         create_wait_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        wait_clock: Callable[[], float] = time.monotonic,
+        wait_sleep: Callable[[float], None] = time.sleep,
         server_version: str = "current",
         legacy_execute: bool = False,
         bare_array_list: bool = False,
@@ -135,6 +140,8 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
         )
         self.create_wait_seconds = create_wait_seconds
         self.clock = clock
+        self.wait_clock = wait_clock
+        self.wait_sleep = wait_sleep
         self.server_version = server_version
         self.legacy_execute = legacy_execute or server_version == "old"
         self.bare_array_list = bare_array_list
@@ -432,7 +439,7 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
         ``/toolbox-proxy/*/process/session/*/exec``. ``json=None`` sends the documented error
         body for ``status`` (the daemon's on toolbox routes). ``drop`` closes the connection
         unanswered (in-process: raises ``httpx.RemoteProtocolError``); ``trickle`` sends the
-        body one byte per ``trickle`` seconds; ``delay`` holds it back (real seconds).
+        body one byte per ``trickle`` seconds; ``delay`` holds it back (seconds of ``wait_sleep``).
         """
         self._script(
             Scripted(
@@ -617,7 +624,7 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
 
     def _scripted_answer(self, request: httpx.Request, scripted: Scripted) -> httpx.Response:
         if scripted.delay > 0:
-            time.sleep(scripted.delay)
+            self.wait_sleep(scripted.delay)
         if scripted.kind == "raw":
             with self._lock:
                 self.raw_answers += 1

@@ -14,7 +14,6 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -295,14 +294,14 @@ class ToolboxRoutes(_Base):
         at once when the session is deleted. Empty chunks are heartbeats for the server
         loop."""
         offset = 0
-        idle_since = time.monotonic()
+        idle_since = self.wait_clock()
         while not session.deleted:
             data, done = command.read_from(offset, 0.02)
             offset += len(data)
             yield data
             if data:
-                idle_since = time.monotonic()
-            elif done and time.monotonic() - idle_since >= self.follow_close_delay:
+                idle_since = self.wait_clock()
+            elif done and self.wait_clock() - idle_since >= self.follow_close_delay:
                 return
 
     def _command_input(
