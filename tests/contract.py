@@ -51,7 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import yaml
@@ -152,6 +152,38 @@ def _content(message: httpx.Request | httpx.Response) -> tuple[Any, ...]:
 def validate_exchange(request: httpx.Request, response: httpx.Response) -> list[str]:
     """Everything wrong with one request and its answer; empty when both keep the contract."""
     return request_problems(request) + response_problems(request, response)
+
+
+class Recorded(Protocol):
+    """What a fake keeps of its traffic (``tests.fake_daytona.FakeDaytona``)."""
+
+    requests: list[httpx.Request]
+    exchanges: list[tuple[httpx.Request, httpx.Response]]
+
+
+def fake_problems(fake: Recorded, *, check_requests: bool = True) -> list[str]:
+    """Everything a fake saw that breaks the contract, one line each: its answered exchanges
+    and the requests it never answered (a dropped connection), which the client still sent.
+    ``check_requests=False`` checks the answers alone."""
+    exchanges = list(fake.exchanges)
+    answered = {id(request) for request, _ in exchanges}
+    unanswered = [request for request in list(fake.requests) if id(request) not in answered]
+    found = [
+        (request, f" -> {response.status_code}", problem)
+        for request, response in exchanges
+        for problem in (
+            validate_exchange(request, response)
+            if check_requests
+            else response_problems(request, response)
+        )
+    ]
+    if check_requests:
+        found += [
+            (request, " (unanswered)", problem)
+            for request in unanswered
+            for problem in request_problems(request)
+        ]
+    return [f"{request.method} {request.url}{note}: {problem}" for request, note, problem in found]
 
 
 @_same_verdict

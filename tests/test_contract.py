@@ -1,10 +1,11 @@
 """The contract: every request the CLI sends, and every answer the fake gives, keeps the specs.
 
 Each command and option family is driven against the in-process fake and its exchanges are
-validated explicitly (the ``fake`` fixture validates again at teardown). One tour runs all of
-them on one fake; together they must exercise every operation of ``tests/openapi.yaml``,
-``tests/toolbox.yaml`` and ``tests/legacy-execute.yaml`` that the CLI is built on today, and the
-rest is named (``NOT_YET_USED``), so a new command moves its operations from one to the other.
+validated explicitly (every fake of every test is validated again at teardown: conftest.py's
+``contract``). One tour runs all of them on one fake; together they must exercise every operation
+of ``tests/openapi.yaml``, ``tests/toolbox.yaml`` and ``tests/legacy-execute.yaml`` that the CLI
+is built on today, and the rest is named (``NOT_YET_USED``), so a new command moves its
+operations from one to the other.
 The last tests prove the validator is not a no-op: hand-made exchanges that break the specs are
 reported.
 """
