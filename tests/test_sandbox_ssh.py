@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import CLI, Cli, Result
 from tests.fake_daytona import FakeDaytona
-from tests.faults_helpers import installed_env, serving, wait_until
+from tests.faults_helpers import installed_env, wait_until
 
 HOST = "ssh.fake.daytona.test"
 
@@ -145,7 +145,7 @@ def test_a_real_ctrl_c_reaches_ssh_and_the_cli_outlives_it_to_revoke(
 ) -> None:
     """The terminal sends SIGINT to the whole foreground process group: the CLI and ssh."""
     fake.add_sandbox("demo")
-    with serving(fake) as url:
+    with fake.serve() as url:
         proc = subprocess.Popen(
             [str(CLI), "sandbox", "ssh", "demo"],
             env=installed_env(url, ssh.env(SSH_MODE="wait")),
