@@ -35,7 +35,8 @@ from daytona_cli.app import run
 from daytona_cli.clock import Clock
 from daytona_cli.context import Runtime
 from daytona_cli.streams import Streams
-from tests.contract import fake_problems, request_problems
+from tests.contract import Recorded, fake_problems, request_problems
+from tests.fake.traffic import RECORD_ENV, Traffic, load
 from tests.fake_daytona import FakeDaytona
 
 API_KEY = "test-key-5f0c2a7e"
@@ -61,7 +62,8 @@ class Contract:
     """The contract check of one test (the autouse `contract` fixture).
 
     Every FakeDaytona made while a test runs, however it is made (these fixtures, a test's
-    own, by hand, in each hypothesis example, a subclass), is kept here; when the test ends
+    own, by hand, in each hypothesis example, a subclass; in a child process run as
+    ``python -m tests.fake_daytona``, through its traffic), is kept here; when the test ends
     each is closed and every request it received and every answer it gave is held to the specs
     (tests/contract.py), requests it never answered included. A test that sends off-contract
     requests on purpose (to see the fake refuse them) says so and why with `spare_requests`:
@@ -71,6 +73,8 @@ class Contract:
     """
 
     fakes: list[FakeDaytona] = field(default_factory=list)
+    elsewhere: list[Traffic] = field(default_factory=list)
+    """The traffic of fakes the test ran in other processes (``python -m tests.fake_daytona``)."""
     spared_requests: str | None = None
     """Why this test's requests may break the contract, when it says so."""
 
@@ -83,13 +87,12 @@ class Contract:
     def problems(self) -> list[str]:
         """Every break of the contract by this test's fakes, one line each."""
         checking = self.spared_requests is None
+        seen: list[Recorded] = [*self.fakes, *self.elsewhere]
         problems = [
-            problem
-            for made in list(self.fakes)
-            for problem in fake_problems(made, check_requests=checking)
+            problem for made in seen for problem in fake_problems(made, check_requests=checking)
         ]
         if not checking and not any(
-            request_problems(request) for made in self.fakes for request in list(made.requests)
+            request_problems(request) for made in seen for request in list(made.requests)
         ):
             problems.append(
                 f"spare_requests({self.spared_requests!r}) spared nothing: every request kept "
@@ -102,9 +105,13 @@ SHOWN_PROBLEMS = 40
 
 
 @pytest.fixture(autouse=True)
-def contract() -> Iterator[Contract]:
-    """Watch for every fake made during the test; close and check them all when it ends."""
+def contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Contract]:
+    """Watch for every fake made during the test, in this process or a child run as
+    ``python -m tests.fake_daytona``; close and check them all when it ends."""
     checked = Contract()
+    elsewhere = tmp_path / "fake-traffic"
+    elsewhere.mkdir()
+    monkeypatch.setenv(RECORD_ENV, str(elsewhere))
     previous, FakeDaytona.watcher = FakeDaytona.watcher, checked.fakes.append
     try:
         yield checked
@@ -112,6 +119,7 @@ def contract() -> Iterator[Contract]:
         FakeDaytona.watcher = previous
         for made in checked.fakes:
             made.close()
+    checked.elsewhere = [load(path) for path in sorted(elsewhere.glob("*.json"))]
     problems = checked.problems()
     shown = problems[:SHOWN_PROBLEMS]
     if len(problems) > len(shown):

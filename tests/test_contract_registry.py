@@ -16,13 +16,22 @@ from tests.conftest import contract, isolated  # noqa: F401 (the suite's autouse
 """
 
 CASES = """
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
+
+import tests
 
 from tests.fake_daytona import FakeDaytona
 from tests.faults_helpers import FaultyFake
 
 AUTH = {"Authorization": "Bearer test-key"}
+AUTH_MODULE = {"Authorization": "Bearer fake-key"}  # the module's default key
+ROOT = Path(tests.__file__).resolve().parent.parent
 
 
 def client(fake):
@@ -68,6 +77,17 @@ def test_every_fake_of_a_test_is_checked_not_only_the_first():
         api.get("/sandbox")
     with client(unkind) as api:
         api.get("/snapshots", params={"colour": "red"})
+
+
+def test_an_off_contract_request_to_a_fake_run_as_a_module_in_a_subprocess():
+    with subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_daytona", "--port", "0"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    ) as server:
+        url = server.stdout.readline().split("DAYTONA_API_URL=")[1].split()[0]
+        httpx.get(f"{url}/sandbox", params={"colour": "red"}, headers=AUTH_MODULE)
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=10)
 
 
 def test_a_kept_contract_passes():
@@ -124,6 +144,10 @@ EXPECTED = {
     "test_every_fake_of_a_test_is_checked_not_only_the_first": (
         "failed",
         "query parameter 'colour' is not declared for getAllSnapshots",
+    ),
+    "test_an_off_contract_request_to_a_fake_run_as_a_module_in_a_subprocess": (
+        "failed",
+        "/sandbox?colour=red -> 200: query parameter 'colour' is not declared for listSandboxes",
     ),
     "test_a_kept_contract_passes": ("passed", ""),
     "test_spared_requests_with_a_reason_pass": ("passed", ""),
