@@ -2,7 +2,8 @@
 
 The runner drives the real entry point (`daytona_cli.app.run`) with the real client code; only the
 transport is swapped for the fake (`httpx.MockTransport`), and it can pretend to be a terminal.
-Every exchange a test causes is checked against the specs (tests/contract.py) when the test ends.
+Every fake a test makes, by these fixtures or any other way, has each exchange checked against
+the specs (tests/contract.py) when the test ends: see `Contract`.
 
 The default `fake` and `cli` share one virtual clock (`clock`): time moves only when the CLI
 sleeps on it (or a test advances it), so nothing waits for real and tests assert on what was
@@ -22,8 +23,8 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ from daytona_cli.app import run
 from daytona_cli.clock import Clock
 from daytona_cli.context import Runtime
 from daytona_cli.streams import Streams
-from tests.contract import validate_exchange
+from tests.contract import Recorded, fake_problems, request_problems
+from tests.fake.traffic import RECORD_ENV, Traffic, load
 from tests.fake_daytona import FakeDaytona
 
 API_KEY = "test-key-5f0c2a7e"
@@ -55,33 +57,86 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return workdir
 
 
-def contract_problems(fakes: Iterable[FakeDaytona]) -> list[str]:
-    """Every exchange these fakes saw that breaks the API contract, one line each."""
-    return [
-        f"{request.method} {request.url}: {problem}"
-        for fake in fakes
-        for request, response in list(fake.exchanges)
-        for problem in validate_exchange(request, response)
-    ]
+@dataclass
+class Contract:
+    """The contract check of one test (the autouse `contract` fixture).
+
+    Every FakeDaytona made while a test runs, however it is made (these fixtures, a test's
+    own, by hand, in each hypothesis example, a subclass; in a child process run as
+    ``python -m tests.fake_daytona``, through its traffic), is kept here; when the test ends
+    each is closed and every request it received and every answer it gave is held to the specs
+    (tests/contract.py), requests it never answered included. A test that sends off-contract
+    requests on purpose (to see the fake refuse them) says so and why with `spare_requests`:
+    its answers are still checked, and an opt-out that spared nothing fails the test.
+    Off-contract answers a test asks for are marked by the fake itself (``inject_raw``,
+    ``omit_ids``...; ``TOLERATED`` in tests/contract.py).
+    """
+
+    fakes: list[FakeDaytona] = field(default_factory=list)
+    elsewhere: list[Traffic] = field(default_factory=list)
+    """The traffic of fakes the test ran in other processes (``python -m tests.fake_daytona``)."""
+    spared_requests: str | None = None
+    """Why this test's requests may break the contract, when it says so."""
+
+    def spare_requests(self, why: str) -> None:
+        """This test sends requests that break the contract on purpose, because ``why``."""
+        if not why.strip():
+            raise ValueError("say why the test's requests break the contract")
+        self.spared_requests = why
+
+    def problems(self) -> list[str]:
+        """Every break of the contract by this test's fakes, one line each."""
+        checking = self.spared_requests is None
+        seen: list[Recorded] = [*self.fakes, *self.elsewhere]
+        problems = [
+            problem for made in seen for problem in fake_problems(made, check_requests=checking)
+        ]
+        if not checking and not any(
+            request_problems(request) for made in seen for request in list(made.requests)
+        ):
+            problems.append(
+                f"spare_requests({self.spared_requests!r}) spared nothing: every request kept "
+                "the contract, so drop the opt-out"
+            )
+        return problems
+
+
+SHOWN_PROBLEMS = 40
+
+
+@pytest.fixture(autouse=True)
+def contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Contract]:
+    """Watch for every fake made during the test, in this process or a child run as
+    ``python -m tests.fake_daytona``; close and check them all when it ends."""
+    checked = Contract()
+    elsewhere = tmp_path / "fake-traffic"
+    elsewhere.mkdir()
+    monkeypatch.setenv(RECORD_ENV, str(elsewhere))
+    previous, FakeDaytona.watcher = FakeDaytona.watcher, checked.fakes.append
+    try:
+        yield checked
+    finally:
+        FakeDaytona.watcher = previous
+        for made in checked.fakes:
+            made.close()
+    checked.elsewhere = [load(path) for path in sorted(elsewhere.glob("*.json"))]
+    problems = checked.problems()
+    shown = problems[:SHOWN_PROBLEMS]
+    if len(problems) > len(shown):
+        shown.append(f"... and {len(problems) - len(shown)} more")
+    assert not problems, "exchanges that break the API contract:\n" + "\n".join(shown)
 
 
 @pytest.fixture
-def make_fake() -> Iterator[Callable[..., FakeDaytona]]:
-    """Build fakes with other settings; like `fake`, their exchanges must keep to the contract."""
-    fakes: list[FakeDaytona] = []
+def make_fake() -> Callable[..., FakeDaytona]:
+    """Build fakes with other settings (closed and checked, as every fake, by `contract`)."""
 
     def make(factory: Callable[..., FakeDaytona] = FakeDaytona, **kwargs: Any) -> FakeDaytona:
-        made = factory(
+        return factory(
             **{"api_key": API_KEY, "base_url": BASE_URL, "proxy_url": PROXY_URL, **kwargs}
         )
-        fakes.append(made)
-        return made
 
-    yield make
-    problems = contract_problems(fakes)
-    for made in fakes:
-        made.close()
-    assert not problems, "exchanges that break the API contract:\n" + "\n".join(problems)
+    return make
 
 
 def on_real_clock(request: pytest.FixtureRequest) -> bool:

@@ -11,15 +11,19 @@ Which spec a request answers to is read from its path alone, so requests may go 
   ``/user-home-dir``): toolbox.yaml, whose base is ``{toolboxProxyUrl}/{sandboxId}``.
 
 Both sides of the conversation are held to the spec: requests (path, query, headers, body) and
-answers. Objects may not carry properties the spec does not list, and query parameters the
-operation does not declare are refused, so a typo is caught on either side. Where the specs say
-less than the wire carries, this module reads them as follows (and nowhere else):
+answers. Objects may not carry properties the spec does not list, and query parameters (and
+multipart form parts) the operation does not declare are refused, so a typo is caught on either
+side. Where the specs say less than the wire carries, this module reads them as follows (and
+nowhere else):
 
 - Error answers of the API and the legacy route: the specs document none, so only Daytona's
   error-body keys are checked (``ERROR_KEYS``, NOTES.md "Error bodies").
 - Error answers of the toolbox: the daemon's error middleware always writes JSON, whatever
   media type toolbox.yaml lists for a status (swaggo copies the route's ``@Produce``), so the
   body is checked as JSON against ``ErrorResponse``, for any error status.
+- ``legacy-execute.yaml`` requires the ``bearer`` scheme without defining it (it was cut from
+  the API's spec, which does): the API's definition is used, so a request without the key is
+  refused there as on every other API route.
 - ``UploadFile`` lists only ``multipart/form-data``, but its description (and the daemon) take
   a raw body too: the spec is read with ``application/octet-stream`` added for it.
 - Plain-text answers (``GetSessionCommandLogs`` without the SDK header) and binary downloads:
@@ -38,13 +42,16 @@ less than the wire carries, this module reads them as follows (and nowhere else)
 from __future__ import annotations
 
 import copy
+import email
+import email.policy
 import functools
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import yaml
@@ -147,6 +154,38 @@ def validate_exchange(request: httpx.Request, response: httpx.Response) -> list[
     return request_problems(request) + response_problems(request, response)
 
 
+class Recorded(Protocol):
+    """What a fake keeps of its traffic (``tests.fake_daytona.FakeDaytona``)."""
+
+    requests: list[httpx.Request]
+    exchanges: list[tuple[httpx.Request, httpx.Response]]
+
+
+def fake_problems(fake: Recorded, *, check_requests: bool = True) -> list[str]:
+    """Everything a fake saw that breaks the contract, one line each: its answered exchanges
+    and the requests it never answered (a dropped connection), which the client still sent.
+    ``check_requests=False`` checks the answers alone."""
+    exchanges = list(fake.exchanges)
+    answered = {id(request) for request, _ in exchanges}
+    unanswered = [request for request in list(fake.requests) if id(request) not in answered]
+    found = [
+        (request, f" -> {response.status_code}", problem)
+        for request, response in exchanges
+        for problem in (
+            validate_exchange(request, response)
+            if check_requests
+            else response_problems(request, response)
+        )
+    ]
+    if check_requests:
+        found += [
+            (request, " (unanswered)", problem)
+            for request in unanswered
+            for problem in request_problems(request)
+        ]
+    return [f"{request.method} {request.url}{note}: {problem}" for request, note, problem in found]
+
+
 @_same_verdict
 def request_problems(request: httpx.Request) -> list[str]:
     """What is wrong with a request the CLI sent (or a test sent to the fake)."""
@@ -160,7 +199,7 @@ def request_problems(request: httpx.Request) -> list[str]:
         for error in _openapi(route.spec).iter_request_errors(_adapt(request, route))
         for problem in _describe(error)
     ]
-    return problems + _undeclared_query(request, route)
+    return problems + _undeclared_query(request, route) + _undeclared_parts(request, route)
 
 
 @_same_verdict
@@ -246,8 +285,12 @@ def _is_websocket(request: httpx.Request) -> bool:
 
 @functools.cache
 def _document(spec: str) -> dict[str, Any]:
-    """A spec as a dict, with ``UploadFile``'s raw body added (see the module docstring)."""
+    """A spec as a dict, with ``UploadFile``'s raw body and the legacy route's ``bearer``
+    scheme added (see the module docstring)."""
     document: dict[str, Any] = yaml.safe_load(SPEC_PATHS[spec].read_text())
+    if spec == "legacy":
+        schemes = document["components"].setdefault("securitySchemes", {})
+        schemes.setdefault("bearer", _document("api")["components"]["securitySchemes"]["bearer"])
     if spec == "toolbox":
         body = document["paths"]["/files/upload-v2"]["post"]["requestBody"]["content"]
         body["application/octet-stream"] = {"schema": {"type": "string", "format": "binary"}}
@@ -318,6 +361,36 @@ def _undeclared_query(request: httpx.Request, route: Route) -> list[str]:
     return [
         f"query parameter {name!r} is not declared for {operation['operationId']}"
         for name in dict.fromkeys(request.url.params.keys())
+        if name not in declared
+    ]
+
+
+def _undeclared_parts(request: httpx.Request, route: Route) -> list[str]:
+    """openapi-core reads only the parts of a multipart form its schema names and drops the
+    others, so a misnamed part would pass unseen; the server would not find its field."""
+    content_type = request.headers.get("content-type", "")
+    operation = _operation(route, request.method)
+    if (
+        operation is None
+        or not content_type.lower().startswith("multipart/form-data")
+        or request.extensions.get(BODY_ELIDED) is not None
+    ):
+        return []
+    form = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+    if form is None:
+        return []  # openapi-core reports the media type itself
+    declared = set(form.get("schema", {}).get("properties", {}))
+    message = email.message_from_bytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + request.content,
+        policy=email.policy.HTTP,
+    )
+    names = [
+        part.get_param("name", header="content-disposition")
+        for part in (message.iter_parts() if isinstance(message, EmailMessage) else ())
+    ]
+    return [
+        f"form part {name!r} is not declared for {operation['operationId']}"
+        for name in dict.fromkeys(names)
         if name not in declared
     ]
 

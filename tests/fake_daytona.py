@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from tests.fake.common import (
     DEFAULT_SNAPSHOT,
@@ -30,6 +32,7 @@ from tests.fake.common import (
 from tests.fake.core import FakeDaytona, Scripted
 from tests.fake.records import LIST_FILTERS
 from tests.fake.sessions import STDERR_PREFIX, STDOUT_PREFIX
+from tests.fake.traffic import RECORD_ENV, dump
 
 __all__ = [
     "DEFAULT_SNAPSHOT",
@@ -75,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
+    record = os.environ.get(RECORD_ENV)
+    if record:
+        # Run by a test: its contract check reads what this fake was sent and answered.
+        dump(fake, Path(record) / f"fake-{os.getpid()}.json")
     return 0
 
 

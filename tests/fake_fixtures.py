@@ -1,10 +1,11 @@
 """Fixtures for the fake's own tests (``test_fake_daytona.py``, ``test_fake_toolbox.py``).
 
-Every fake made through ``make_fake`` has each exchange checked against the specs when the test
-ends (``tests/contract.py``); a test that sends deliberately invalid requests says so with
-``contract.check_requests = False`` and has the answers checked alone. Time is a
-``ManualClock`` that moves only when a test says; commands, sessions and WebSockets run on real
-processes and sockets, so those waits are real (and short).
+Every fake, as everywhere in the suite, has each exchange checked against the specs when the
+test ends (the autouse ``contract`` fixture of ``tests/conftest.py``); a test that sends
+deliberately invalid requests says so, and why, with ``contract.spare_requests(why)`` and has
+the answers checked alone. Time is a ``ManualClock`` that moves only when a test says;
+commands, sessions and WebSockets run on real processes and sockets, so those waits are real
+(and short).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.contract import response_problems, validate_exchange
 from tests.fake_daytona import FakeDaytona
 
 KEY = "test-key"
@@ -49,53 +49,21 @@ class ManualClock:
         self.now += max(0.0, seconds)
 
 
-@dataclass
-class Contract:
-    check_requests: bool = True
-
-
-def contract_problems(fake: FakeDaytona, *, check_requests: bool = True) -> list[str]:
-    problems = []
-    for request, response in list(fake.exchanges):
-        found = (
-            validate_exchange(request, response)
-            if check_requests
-            else response_problems(request, response)
-        )
-        problems += [
-            f"{request.method} {request.url} -> {response.status_code}: {p}" for p in found
-        ]
-    return problems
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
 
 
 @pytest.fixture
-def contract() -> Contract:
-    return Contract()
-
-
-@pytest.fixture
-def make_fake(clock: ManualClock, contract: Contract) -> Iterator[Callable[..., FakeDaytona]]:
-    fakes: list[FakeDaytona] = []
+def make_fake(clock: ManualClock) -> Callable[..., FakeDaytona]:
+    """Fakes on the test's manual clock (closed and checked, as every fake, by ``contract``)."""
 
     def make(**options: Any) -> FakeDaytona:
         options.setdefault("clock", clock)
         options.setdefault("transition_seconds", 1.0)
-        fake = FakeDaytona(**options)
-        fakes.append(fake)
-        return fake
+        return FakeDaytona(**options)
 
-    yield make
-    for fake in fakes:
-        fake.close()
-    problems = [
-        p for f in fakes for p in contract_problems(f, check_requests=contract.check_requests)
-    ]
-    assert not problems, "exchanges that break the contract:\n" + "\n".join(problems)
+    return make
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -28,7 +27,6 @@ from urllib.parse import unquote
 import httpx
 
 from tests.conftest import API_KEY, CLI, Result, VirtualClock
-from tests.contract import request_problems, response_problems
 from tests.fake_daytona import FakeDaytona
 
 
@@ -168,27 +166,6 @@ def error_body(status: int, message: str, path: str = "/api/sandbox") -> dict[st
         "error": http.HTTPStatus(status).phrase,
         "message": message,
     }
-
-
-@contextmanager
-def serving(fake: FakeDaytona, *, check_answers: bool = True) -> Iterator[str]:
-    """Serve ``fake`` on loopback; on success, hold every exchange to the API contract.
-
-    The CLI's requests are always checked; the answers only with ``check_answers`` (a test
-    that sends malformed answers on purpose turns that off).
-    """
-    try:
-        with fake.serve() as url:
-            yield url
-        problems = [
-            f"{request.method} {request.url}: {problem}"
-            for request, response in list(fake.exchanges)
-            for problem in request_problems(request)
-            + (response_problems(request, response) if check_answers else [])
-        ]
-        assert not problems, "exchanges that break the API contract:\n" + "\n".join(problems)
-    finally:
-        fake.close()
 
 
 def installed_env(url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -1,10 +1,11 @@
 """The contract: every request the CLI sends, and every answer the fake gives, keeps the specs.
 
 Each command and option family is driven against the in-process fake and its exchanges are
-validated explicitly (the ``fake`` fixture validates again at teardown). One tour runs all of
-them on one fake; together they must exercise every operation of ``tests/openapi.yaml``,
-``tests/toolbox.yaml`` and ``tests/legacy-execute.yaml`` that the CLI is built on today, and the
-rest is named (``NOT_YET_USED``), so a new command moves its operations from one to the other.
+validated explicitly (every fake of every test is validated again at teardown: conftest.py's
+``contract``). One tour runs all of them on one fake; together they must exercise every operation
+of ``tests/openapi.yaml``, ``tests/toolbox.yaml`` and ``tests/legacy-execute.yaml`` that the CLI
+is built on today, and the rest is named (``NOT_YET_USED``), so a new command moves its
+operations from one to the other.
 The last tests prove the validator is not a no-op: hand-made exchanges that break the specs are
 reported.
 """
@@ -458,6 +459,14 @@ def test_an_execute_answer_missing_its_exit_code_is_reported() -> None:
     assert any("exitCode" in problem for problem in problems), problems
 
 
+def test_a_legacy_execute_without_the_key_is_reported() -> None:
+    # legacy-execute.yaml names the bearer scheme without defining it: the API's is used.
+    keyless = httpx.Request(
+        "POST", f"{BASE_URL}/toolbox/abc/toolbox/process/execute", json={"command": "true"}
+    )
+    assert any("Security" in problem for problem in request_problems(keyless))
+
+
 def test_a_proxy_execute_with_a_wrong_body_is_reported() -> None:
     request = httpx.Request(
         "POST", f"{PROXY_URL}/abc/process/execute", headers=AUTH, json={"command": 1}
@@ -537,6 +546,17 @@ def test_an_upload_may_be_multipart_or_raw_but_must_say_which() -> None:
     undeclared = toolbox_request("POST", "/files/upload-v2", params=params, content=b"1")
     assert (request_problems(multipart), request_problems(raw)) == ([], [])
     assert request_problems(undeclared)
+
+
+def test_a_multipart_upload_must_carry_its_file_in_the_forms_only_part() -> None:
+    # openapi-core drops the parts a form's schema does not name: they are checked apart.
+    params = {"path": "/x"}
+    misnamed = toolbox_request("POST", "/files/upload-v2", params=params, files={"upload": b"1"})
+    extra = toolbox_request(
+        "POST", "/files/upload-v2", params=params, files={"file": b"1", "mode": b"0644"}
+    )
+    assert request_problems(misnamed) == ["form part 'upload' is not declared for UploadFile"]
+    assert request_problems(extra) == ["form part 'mode' is not declared for UploadFile"]
 
 
 def test_an_elided_upload_body_is_checked_without_it() -> None:

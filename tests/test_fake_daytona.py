@@ -23,18 +23,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.contract import operation_id, request_problems
+from tests.conftest import Contract
+from tests.contract import fake_problems, operation_id, request_problems
 from tests.fake_daytona import DEFAULT_SNAPSHOT, FakeDaytona
 from tests.fake_fixtures import (  # noqa: F401 (fixtures)
     AUTH,
     KEY,
-    Contract,
     ManualClock,
     api,
     client_for,
     clock,
-    contract,
-    contract_problems,
     current,
     fake,
     make_fake,
@@ -55,7 +53,7 @@ def page_ids(api: httpx.Client, **params: Any) -> tuple[list[str], str | None]:
 def test_requests_without_the_right_bearer_key_get_401_invalid_credentials(
     fake: FakeDaytona, contract: Contract
 ) -> None:
-    contract.check_requests = False
+    contract.spare_requests("requests without the bearer key break the spec's security")
     box = fake.add_sandbox("box")
     with httpx.Client(transport=httpx.MockTransport(fake.handler), base_url=fake.base_url) as bare:
         answers = [
@@ -76,7 +74,7 @@ def test_requests_without_the_right_bearer_key_get_401_invalid_credentials(
 def test_unknown_routes_and_methods_answer_501_loudly(
     api: httpx.Client, contract: Contract
 ) -> None:
-    contract.check_requests = False
+    contract.spare_requests("the routes and methods are not in the spec")
     nowhere = api.post("/nowhere")
     wrong_method = api.put("/sandbox")
     assert (nowhere.status_code, wrong_method.status_code) == (501, 501)
@@ -165,7 +163,7 @@ def test_listing_follows_next_cursor_through_every_sandbox_once(
 def test_list_limit_outside_1_to_200_and_foreign_cursors_are_400(
     fake: FakeDaytona, api: httpx.Client, contract: Contract
 ) -> None:
-    contract.check_requests = False
+    contract.spare_requests("limits outside 1..200 and a non-integer limit break the spec")
     fake.add_sandbox("a")
     fake.add_sandbox("b")
     by_name = api.get("/sandbox", params={"limit": 1, "sort": "name"}).json()["nextCursor"]
@@ -226,7 +224,7 @@ def test_labels_filter_needs_every_label_and_rejects_bad_json(
 def test_states_filter_repeats_and_refuses_destroyed_or_unknown_states(
     fake: FakeDaytona, api: httpx.Client, contract: Contract
 ) -> None:
-    contract.check_requests = False
+    contract.spare_requests("`destroyed` and `running` are not states the spec's filter takes")
     fake.add_sandbox("up", state="started")
     fake.add_sandbox("down", state="stopped")
     fake.add_sandbox("frozen", state="paused", sandboxClass="linux-vm")
@@ -506,7 +504,7 @@ def test_a_pausable_class_defaults_to_auto_pause_instead_of_auto_stop(
 def test_create_refuses_what_the_server_refuses(
     fake: FakeDaytona, api: httpx.Client, contract: Contract
 ) -> None:
-    contract.check_requests = False  # the mistyped cpu breaks the contract on purpose
+    contract.spare_requests("the mistyped cpu breaks the spec's integer")
     fake.add_snapshot("warming", state="building")
     fake.add_sandbox("taken")
     cases = {
@@ -812,7 +810,7 @@ def test_any_name_round_trips_through_create_and_get(name: str) -> None:
         created = api.post("/sandbox", json={"name": name})
         fetched = api.get(f"/sandbox/{quote(name, safe='')}")
         assert (created.status_code, fetched.json()["id"]) == (200, created.json()["id"])
-        assert contract_problems(fake) == []
+        assert fake_problems(fake) == []
 
 
 def test_the_toolbox_proxy_url_is_found_by_id_only(fake: FakeDaytona, api: httpx.Client) -> None:
@@ -858,7 +856,7 @@ def test_an_old_server_has_the_legacy_route_and_no_toolbox_proxy(
 def test_a_current_server_answers_the_legacy_route_with_nests_404_even_without_a_key(
     fake: FakeDaytona, contract: Contract
 ) -> None:
-    contract.check_requests = False
+    contract.spare_requests("one request goes without the key, which the route requires")
     box = fake.add_sandbox("box")["id"]
     with client_for(fake) as api:
         answer = api.post(f"/toolbox/{box}/toolbox/process/execute", json={"command": "true"})
@@ -958,7 +956,8 @@ def test_a_signed_preview_url_carries_its_token_and_expires(
 def test_a_preview_port_outside_1_to_65535_is_400(
     fake: FakeDaytona, api: httpx.Client, contract: Contract, port: str
 ) -> None:
-    contract.check_requests = port != "http"
+    if port == "http":
+        contract.spare_requests("a port that is not a number breaks the spec's integer")
     fake.add_sandbox("box")
     assert api.get(f"/sandbox/box/ports/{port}/preview-url").status_code == 400
 
@@ -969,7 +968,7 @@ def test_a_preview_port_outside_1_to_65535_is_400(
 def test_snapshots_are_paged_and_filtered_by_partial_name(
     fake: FakeDaytona, api: httpx.Client, contract: Contract
 ) -> None:
-    contract.check_requests = False
+    contract.spare_requests("a limit of 0 breaks the spec's minimum")
     fake.seed(sandboxes=0, snapshots=5)
     page = api.get("/snapshots", params={"page": 3, "limit": 2}).json()
     assert (page["total"], page["page"], page["totalPages"], len(page["items"])) == (6, 3, 3, 2)

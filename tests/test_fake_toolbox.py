@@ -19,17 +19,16 @@ import pytest
 from httpx_ws import WebSocketDisconnect, connect_ws
 from wsproto.events import BytesMessage, TextMessage
 
+from tests.conftest import Contract
 from tests.fake_daytona import STDERR_PREFIX, STDOUT_PREFIX, FakeDaytona
 from tests.fake_fixtures import (  # noqa: F401 (fixtures)
     AUTH,
     Box,
-    Contract,
     ManualClock,
     api,
     box,
     client_for,
     clock,
-    contract,
     fake,
     is_running,
     make_fake,
@@ -149,7 +148,8 @@ def test_a_command_killed_by_a_signal_is_exit_minus_one_with_its_output_so_far(
 def test_execute_timeout_must_be_whole_non_negative_seconds_as_the_daemon_decodes_it(
     fake: FakeDaytona, box: Box, contract: Contract, timeout: float
 ) -> None:
-    contract.check_requests = timeout == -1  # the spec's integer refuses the others too
+    if timeout != -1:
+        contract.spare_requests("a timeout that is not a whole number breaks the spec's integer")
     answer = box.post("/process/execute", json={"command": "true", "timeout": timeout})
     assert (answer.status_code, answer.json()["code"]) == (400, "INVALID_REQUEST_BODY")
 
@@ -193,7 +193,7 @@ def test_the_toolbox_needs_the_id_of_a_started_sandbox(
 def test_an_unknown_toolbox_route_is_the_daemons_404(
     fake: FakeDaytona, box: Box, contract: Contract
 ) -> None:
-    contract.check_requests = False
+    contract.spare_requests("the route is not in the toolbox spec")
     answer = box.get("/process/nothing")
     assert (answer.status_code, answer.json()["code"]) == (404, "NOT_FOUND")
 
@@ -333,7 +333,8 @@ def test_session_requests_are_refused_as_the_daemon_refuses_them(
     status: int,
     message: str | None,
 ) -> None:
-    contract.check_requests = bool(body)
+    if not body:
+        contract.spare_requests("an empty body lacks the spec's required fields")
     answer = box.post(route, json=body)
     assert answer.status_code == status
     assert message is None or answer.json()["message"] == message
@@ -461,7 +462,7 @@ def test_an_upload_makes_parents_and_overwrites(fake: FakeDaytona, box: Box, for
 
 
 def test_a_multipart_upload_without_a_file_field_is_400(box: Box, contract: Contract) -> None:
-    contract.check_requests = False  # the spec's form has only `file`
+    contract.spare_requests("the spec's form has only `file`")
     answer = box.post("/files/upload-v2", params={"path": "x"}, files={"other": ("x", b"x")})
     assert answer.status_code == 400
 

@@ -25,7 +25,7 @@ import pytest
 from daytona_cli import interrupts
 from daytona_cli.interrupts import REPEAT_WINDOW, FirstInterrupt, interruptible
 from tests.conftest import API_KEY, CLI
-from tests.faults_helpers import FaultyFake, installed_env, serving, wait_until
+from tests.faults_helpers import FaultyFake, installed_env, wait_until
 
 SESSION_DELETE = "/toolbox-proxy/*/process/session/*"
 
@@ -181,7 +181,7 @@ def start_exec(url: str, fake: FaultyFake) -> subprocess.Popen[bytes]:
 def test_sigterm_twice_as_timeout_sends_it_still_kills_the_remote_command_and_says_so(
     held: FaultyFake,
 ) -> None:
-    with serving(held) as url:
+    with held.serve() as url:
         proc = start_exec(url, held)
         try:
             proc.send_signal(signal.SIGTERM)
@@ -202,7 +202,7 @@ def test_sigterm_twice_as_timeout_sends_it_still_kills_the_remote_command_and_sa
 def test_a_second_ctrl_c_during_the_tidy_up_exits_at_once_and_says_what_may_still_run(
     held: FaultyFake,
 ) -> None:
-    with serving(held) as url:
+    with held.serve() as url:
         proc = start_exec(url, held)
         try:
             proc.send_signal(signal.SIGINT)

@@ -19,7 +19,7 @@ from daytona_cli.interrupts import REPEAT_WINDOW
 from tests.conftest import API_KEY, CLI
 from tests.fake_daytona import FakeDaytona
 from tests.fake_fixtures import wait_until
-from tests.faults_helpers import FaultyFake, serving
+from tests.faults_helpers import FaultyFake
 
 
 def start(url: str, workdir: Path) -> subprocess.Popen[bytes]:
@@ -105,7 +105,7 @@ def test_a_second_sigterm_does_not_cut_the_tidy_up_short(isolated: Path) -> None
     box = fake.add_sandbox("busy")
     fake.hold_answers("DELETE", "/toolbox-proxy/*/process/session/*")
     try:
-        with serving(fake) as url:
+        with fake.serve() as url:
             server = start(url, isolated)
             try:
                 initialize(server)
@@ -141,7 +141,7 @@ def test_a_later_ctrl_c_during_the_tidy_up_exits_at_once_and_says_what_may_still
     box = fake.add_sandbox("busy")
     fake.hold_answers("DELETE", "/toolbox-proxy/*/process/session/*")
     try:
-        with serving(fake) as url:
+        with fake.serve() as url:
             server = start(url, isolated)
             try:
                 initialize(server)

@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import API_KEY, CLI, Cli, Result
 from tests.fake_daytona import FakeDaytona
-from tests.faults_helpers import FaultyFake, installed_env, serving, wait_until
+from tests.faults_helpers import FaultyFake, installed_env, wait_until
 from tests.test_readme import says
 
 HOST = "ssh.fake.daytona.test"
@@ -151,7 +151,7 @@ def test_a_real_ctrl_c_reaches_ssh_and_the_cli_outlives_it_to_revoke(
 ) -> None:
     """The terminal sends SIGINT to the whole foreground process group: the CLI and ssh."""
     fake.add_sandbox("demo")
-    with serving(fake) as url:
+    with fake.serve() as url:
         proc = subprocess.Popen(
             [str(CLI), "sandbox", "ssh", "demo"],
             env=installed_env(url, ssh.env(SSH_MODE="wait")),
@@ -206,7 +206,7 @@ def test_sigterm_to_the_cli_alone_is_passed_on_to_ssh_and_the_run_exits_143(
 ) -> None:
     """`kill` or `docker stop` signals the CLI only: ssh must not be left running."""
     demo = fake.add_sandbox("demo")
-    with serving(fake) as url:
+    with fake.serve() as url:
         proc = start_waiting_ssh(url, ssh)
         try:
             proc.send_signal(signal.SIGTERM)
@@ -228,7 +228,7 @@ def test_a_second_sigterm_as_timeout_sends_it_does_not_skip_the_revoke(ssh: Ssh)
     demo = held.add_sandbox("demo")
     held.hold_answers("DELETE", "/sandbox/*/ssh-access")
     try:
-        with serving(held) as url:
+        with held.serve() as url:
             proc = start_waiting_ssh(url, ssh)
             try:
                 proc.send_signal(signal.SIGTERM)

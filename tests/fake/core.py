@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -106,6 +106,11 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
     message is held back: a slow network, or a daemon behind on its log, so that the exit code
     is known well before the output has arrived).
     """
+
+    watcher: ClassVar[Callable[[FakeDaytona], None] | None] = None
+    """Told of every fake as it is made (subclasses too), however it is made: while a test
+    runs, its contract check (``tests/conftest.py``) keeps them all and validates every
+    exchange when the test ends."""
 
     def __init__(
         self,
@@ -191,6 +196,8 @@ class FakeDaytona(ApiRoutes, ToolboxRoutes):
         self._epoch = time.time()
         self._clock_origin = clock()
         self.add_snapshot(DEFAULT_SNAPSHOT, general=True, size=0.9, lastUsedAt=self._iso(None))
+        if FakeDaytona.watcher is not None:
+            FakeDaytona.watcher(self)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
