@@ -72,14 +72,18 @@ class Target:
 
     key: str
     name: str | None = None
+    """The name the user knew (not ``DESTROYED_<name>_<ms>``: :func:`known_name`)."""
     ident: str | None = None
     state: str | None = None
     missing: bool = False
+    listed: bool = False
+    """Found by a selector's list a moment ago: not found now means it has just gone."""
 
     @classmethod
-    def from_item(cls, item: JSONObject) -> Target:
+    def from_item(cls, item: JSONObject, *, listed: bool = False) -> Target:
         ident = str(item.get("id") or "")
-        return cls(key=ident, name=item.get("name"), ident=ident, state=item.get("state"))
+        return cls(key=ident, name=known_name(item), ident=ident, state=item.get("state"),
+                   listed=listed)  # fmt: skip
 
     def label(self) -> str:
         if not (self.name or self.ident):
@@ -202,8 +206,8 @@ def merge_targets(named: Sequence[str], selected: Sequence[JSONObject]) -> list[
     targets = [Target(key=name) for name in named]
     seen = set(named)
     for item in selected:
-        target = Target.from_item(item)
-        if target.ident in seen or (target.name is not None and target.name in seen):
+        target = Target.from_item(item, listed=True)
+        if target.ident in seen or item.get("name") in seen:
             continue
         seen.add(target.ident or target.key)
         targets.append(target)

@@ -1039,3 +1039,54 @@ def test_a_label_selector_given_twice_with_two_values_selects_nothing_and_is_ref
     assert (result.exit_code, result.stdout) == (2, "")
     assert "--label team is given twice" in result.stderr
     assert fake.requests == []
+
+
+def test_a_repeated_selector_delete_counts_a_sandbox_gone_meanwhile_as_deleted(
+    cli: Cli, fake: FakeDaytona, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retried CI clean-up: the list shows the first run's sandboxes still destroying (under
+    Daytona's new names), and each is gone by the time its DELETE arrives (a 404)."""
+    boxes = {fake.add_sandbox(f"t{i}", labels={"team": "race"})["id"]: f"t{i}" for i in range(3)}
+    first = cli("sandbox", "delete", "-l", "team=race", "--yes")
+    assert (first.exit_code, first.stderr) == (0, "3 of 3 deletion started.\n")
+    records = list(fake.sandboxes.values())  # destroying, renamed: still listed
+    assert all(r["name"].startswith("DESTROYED_t") for r in records), records
+    assert {r["state"] for r in records} == {"destroying"}
+    listed = fake.handler
+
+    def gone_by_the_time_it_arrives(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            clock.advance(1)  # the deletion ends meanwhile
+        return listed(request)
+
+    monkeypatch.setattr(fake, "handler", gone_by_the_time_it_arrives)
+    second = cli("sandbox", "delete", "-l", "team=race", "--yes")
+    assert second.exit_code == 0, second
+    assert rows(second.stdout) == sorted(f"{name}\t{ident}\talready deleted"
+                                         for ident, name in boxes.items())  # fmt: skip
+    assert second.stderr == "3 of 3 already deleted.\n"
+    assert deleted(fake) == sorted([*boxes, *boxes])  # one DELETE each per run, none retried
+
+
+def test_a_named_target_gone_is_still_not_found(cli: Cli, fake: FakeDaytona) -> None:
+    """Only a target the list has just shown counts as gone: a name typed is not found."""
+    result = cli("sandbox", "delete", "ghost", "--yes")
+    assert result.exit_code == 3
+    assert "ghost" in result.stderr and "not found" in result.stderr
+
+
+def test_the_summary_counts_each_kind_of_outcome(cli: Cli, fake: FakeDaytona) -> None:
+    first = fake.add_sandbox("a1", labels={"team": "mix"})
+    fake.add_sandbox("a2", labels={"team": "mix"})
+    assert cli("sandbox", "delete", first["id"], "--yes").exit_code == 0  # a1 is destroying
+    result = cli("sandbox", "delete", "-l", "team=mix", "--yes")
+    assert result.exit_code == 0, result
+    assert sorted(row.split("\t")[2] for row in rows(result.stdout)) == [
+        "already being deleted",
+        "deletion started",
+    ]
+    assert re.fullmatch(
+        r"2 of 2 done: (1 deletion started, 1 already being deleted"
+        r"|1 already being deleted, 1 deletion started)\.\n",
+        result.stderr,
+    ), result.stderr

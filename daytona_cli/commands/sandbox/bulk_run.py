@@ -206,9 +206,23 @@ def _report(app: AppContext, verb: Verb, opts: BulkOptions, outcomes: list[Outco
     else:
         rows = [{**o.record(), "result": _result_text(o, verb)} for o in outcomes]
         out.table(OUTCOME_COLUMNS, [rows])
-        done = sum(1 for o in outcomes if o.ok)
-        out.info(f"{done} of {len(outcomes)} {verb.done}.")
+        out.info(_summary(outcomes, verb))
     _report_stop(app, outcomes, named=False)
+
+
+def _summary(outcomes: list[Outcome], verb: Verb) -> str:
+    """``3 of 4 stopped.``, or with outcomes of several kinds ``92 of 92 done: 6 deletion
+    started, 86 already being deleted.``"""
+    kinds: dict[str, int] = {}
+    for outcome in outcomes:
+        if outcome.ok:
+            kind = outcome.status or verb.done
+            kinds[kind] = kinds.get(kind, 0) + 1
+    done = sum(kinds.values())
+    if len(kinds) <= 1:
+        return f"{done} of {len(outcomes)} {next(iter(kinds), verb.done)}."
+    parts = ", ".join(f"{number} {kind}" for kind, number in kinds.items())
+    return f"{done} of {len(outcomes)} done: {parts}."
 
 
 def _result_text(outcome: Outcome, verb: Verb) -> str:

@@ -49,7 +49,12 @@ def run_delete(
         try:
             return delete_one(app, target, wait=wait, timeout=timeout)
         except CliError as err:
-            if err.category is Category.NOT_FOUND and opts.ignore_not_found:
+            if err.category is not Category.NOT_FOUND:
+                raise
+            if target.listed:  # selected a moment ago, gone now: a deletion has just ended
+                gone = {"id": target.ident, "name": target.name}
+                return Done(gone, "already deleted", f"Sandbox {target.label()} already deleted")
+            if opts.ignore_not_found:
                 app.output.info(f"Sandbox {target.key} not found; nothing to delete")
                 return None
             raise
