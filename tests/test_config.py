@@ -580,3 +580,27 @@ def test_a_global_option_after_the_command_says_where_it_goes(
         f"put it first: `daytona-cli {option} sandbox list ...`"
     )
     assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "usage", "hint"),
+    [
+        (["sandbox", "exec", "c1", "--cwd"], 125, "Usage: daytona-cli sandbox exec [OPTIONS]",
+         "see `daytona-cli sandbox exec --help`"),
+        (["sandbox", "list", "--name"], 2, "Usage: daytona-cli sandbox list [OPTIONS]",
+         "see `daytona-cli sandbox list --help`"),
+        (["--env-file"], 2, "Usage: daytona-cli [OPTIONS] COMMAND", "see `daytona-cli --help`"),
+    ],
+    ids=["exec --cwd", "list --name", "--env-file"],
+)  # fmt: skip
+def test_an_option_missing_its_value_is_a_usage_error_like_any_other(
+    cli: Cli, fake: FakeDaytona, args: list[str], code: int, usage: str, hint: str
+) -> None:
+    """Click raises this one without the command's context: it still gets the usage line, a
+    hint, and the command's own exit code (exec's usage errors are 125)."""
+    result = cli(*args)
+    assert (result.exit_code, result.stdout) == (code, "")
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(usage), lines
+    assert lines[-1] == f"error: Option '{args[-1]}' requires an argument; {hint}"
+    assert fake.requests == []

@@ -9,8 +9,9 @@ limits, so no ``<int range>`` or ``[x>=1]`` reaches the help.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import typer
@@ -69,6 +70,20 @@ def _is_utf8(text: str) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _in_context(ctx: Any) -> Iterator[None]:
+    """Click's parser raises some usage errors (an option missing its value) without the
+    command's context: give them this one, so that they get the usage line, a hint, and the
+    command's own exit code (exec's 125) like every other usage error."""
+    try:
+        yield
+    except typer.TyperException as err:  # Click's UsageError and kin, as Typer vendors them
+        if getattr(err, "ctx", False) is None:
+            err.ctx = ctx  # type: ignore[attr-defined]
+            err.cmd = ctx.command  # type: ignore[attr-defined]
+        raise
+
+
 class Command(TyperCommand):
     """A command whose summary is its help's whole first sentence and whose usage has no braces;
     its text arguments must be UTF-8 (a usage error otherwise, before anything runs)."""
@@ -85,7 +100,8 @@ class Command(TyperCommand):
         return _usage_pieces(self, ctx)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        rest: list[str] = super().parse_args(ctx, args)
+        with _in_context(ctx):
+            rest: list[str] = super().parse_args(ctx, args)
         if ctx.resilient_parsing:  # completing a word: nothing is run
             return rest
         for param in self.get_params(ctx):
@@ -113,6 +129,11 @@ class Group(TyperGroup):
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        with _in_context(ctx):
+            rest: list[str] = super().parse_args(ctx, args)
+        return rest
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         # Named by an alias, the command still calls itself by its name (usage, errors).
