@@ -58,11 +58,17 @@ def _read_env_file(path: Path, shown: str) -> tuple[dict[str, str], str | None]:
         for record in caught.records
         if isinstance(record.args, tuple) and record.args
     ]
-    warning = None
+    # A name alone on its line parses as a key without a value: not KEY=VALUE either.
+    bare = [key for key, value in values.items() if value is None]
+    problems = []
     if lines:
         which = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(lines)}"
-        warning = f"{shown}, {which}: not KEY=VALUE, ignored"
-    return {key: value or "" for key, value in values.items()}, warning
+        problems.append(f"{shown}, {which}: not KEY=VALUE, ignored")
+    if bare:
+        names = ", ".join(bare)
+        problems.append(f"{shown}: {names} without =VALUE, ignored")
+    kept = {key: value for key, value in values.items() if value is not None}
+    return kept, "; ".join(problems) or None
 
 
 class _Records(logging.Handler):

@@ -253,6 +253,20 @@ def test_several_malformed_lines_are_still_one_warning(
     ]
 
 
+def test_a_name_without_a_value_in_an_env_file_is_warned_of_and_ignored(
+    cli: Cli, fake: FakeDaytona, isolated: Path
+) -> None:
+    fake.add_sandbox("a")
+    (isolated / ".env").write_text("DAYTONA_TARGET\njunk here\nDAYTONA_MAX_ATTEMPTS\n")
+    result = cli("sandbox", "list", "-q")
+    assert result.exit_code == 0, result
+    assert result.stderr.splitlines() == [
+        "warning: .env, line 2: not KEY=VALUE, ignored; "
+        ".env: DAYTONA_TARGET, DAYTONA_MAX_ATTEMPTS without =VALUE, ignored"
+    ]
+    assert result.stdout.strip() == fake.sandbox("a")["id"]  # type: ignore[index]
+
+
 def test_env_file_on_a_directory_says_it_is_a_directory(
     cli: Cli, fake: FakeDaytona, tmp_path: Path
 ) -> None:
