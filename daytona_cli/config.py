@@ -58,17 +58,17 @@ def _read_env_file(path: Path, shown: str) -> tuple[dict[str, str], str | None]:
         for record in caught.records
         if isinstance(record.args, tuple) and record.args
     ]
-    # A name alone on its line parses as a key without a value: not KEY=VALUE either.
-    bare = [key for key, value in values.items() if value is None]
+    # A name alone on its line parses as a key without a value: read as empty, and warned of
+    # (but for the key, whose error already says it has no value in the file).
+    bare = [key for key, value in values.items() if value is None and key != "DAYTONA_API_KEY"]
     problems = []
     if lines:
         which = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(lines)}"
         problems.append(f"{shown}, {which}: not KEY=VALUE, ignored")
     if bare:
         names = ", ".join(bare)
-        problems.append(f"{shown}: {names} without =VALUE, ignored")
-    kept = {key: value for key, value in values.items() if value is not None}
-    return kept, "; ".join(problems) or None
+        problems.append(f"{shown}: {names} without =VALUE, read as empty")
+    return {key: value or "" for key, value in values.items()}, "; ".join(problems) or None
 
 
 class _Records(logging.Handler):

@@ -262,7 +262,7 @@ def test_a_name_without_a_value_in_an_env_file_is_warned_of_and_ignored(
     assert result.exit_code == 0, result
     assert result.stderr.splitlines() == [
         "warning: .env, line 2: not KEY=VALUE, ignored; "
-        ".env: DAYTONA_TARGET, DAYTONA_MAX_ATTEMPTS without =VALUE, ignored"
+        ".env: DAYTONA_TARGET, DAYTONA_MAX_ATTEMPTS without =VALUE, read as empty"
     ]
     assert result.stdout.strip() == fake.sandbox("a")["id"]  # type: ignore[index]
 
