@@ -435,7 +435,8 @@ def test_the_deadline_bounds_every_attempt_and_sleep_of_a_call(
 
 # -- never retried -------------------------------------------------------------------------------
 
-NEVER_RETRIED = {400: 1, 401: 4, 403: 4, 404: 3, 409: 5, 422: 1}
+# A 404 to the list is the wrong DAYTONA_API_URL (every Daytona API has one): exit 1, not 3.
+NEVER_RETRIED = {400: 1, 401: 4, 403: 4, 404: 1, 409: 5, 422: 1}
 
 
 @pytest.mark.parametrize(("status", "code"), NEVER_RETRIED.items(), ids=str)
@@ -456,7 +457,7 @@ def test_client_errors_are_never_retried(
     assert result.exit_code == code, result
     no_traceback(result)
     assert result.stdout == ""
-    assert one_line(result.stderr).startswith(f"error: {message}")
+    assert message in one_line(result.stderr)
     assert len(fake.requests_to("GET", "/sandbox")) == 1
     assert names(fake) == ["demo", "doomed", "idle"]
 

@@ -408,3 +408,18 @@ def test_an_output_the_disk_cannot_take_is_the_oss_reason_not_an_internal_error(
     monkeypatch.setattr("daytona_cli.output.Output.write", full)
     result = cli("--version")
     assert (result.exit_code, result.stderr) == (1, "error: No space left on device\n")
+
+
+@pytest.mark.parametrize(("args", "route"), [(["sandbox", "list"], "/sandbox"),
+                                             (["snapshot", "list"], "/snapshots")])  # fmt: skip
+def test_a_404_to_a_list_says_the_url_is_wrong_not_that_something_is_missing(
+    cli: Cli, fake: FakeDaytona, args: list[str], route: str
+) -> None:
+    """A DAYTONA_API_URL with the wrong path can reach a server that answers 404 in Daytona's
+    own error shape (a toolbox proxy): every Daytona API has the lists, so the URL is wrong."""
+    fake.inject_raw("GET", route, status=404, body=b'{"statusCode": 404, "message": "Not Found"}')
+    result = cli(*args)
+    assert (result.exit_code, result.stdout) == (1, "")
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: the server has no list of {route[1:]} here (Not Found); ")
+    assert "check DAYTONA_API_URL: it should be the API's base URL" in line

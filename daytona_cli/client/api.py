@@ -89,7 +89,7 @@ class DaytonaClient:
             cursors.add(cursor)
 
     def _sandbox_page(self, params: list[tuple[str, str]]) -> tuple[list[JSONObject], str | None]:
-        body = self.http.request("GET", "sandbox", params=params)
+        body = _collection(self.http, "sandbox", params)
         if isinstance(body, list):  # older API versions answered a bare array
             items, cursor = body, None
         elif isinstance(body, dict) and isinstance(body.get("items"), list):
@@ -310,7 +310,7 @@ class DaytonaClient:
             params = [("page", str(page)), ("limit", str(page_size))]
             if name:
                 params.append(("name", name))
-            body = self.http.request("GET", "snapshots", params=params)
+            body = _collection(self.http, "snapshots", params)
             if not isinstance(body, dict) or not isinstance(body.get("items"), list):
                 raise malformed("GET /snapshots", "expected a page of snapshots")
             items: list[JSONObject] = body["items"]
@@ -351,3 +351,20 @@ def _checked_preview(answer: JSONObject, what: str) -> JSONObject:
 def _require_objects(items: list[Any], what: str) -> None:
     if not all(isinstance(item, dict) for item in items):
         raise malformed(what, "expected a list of objects")
+
+
+def _collection(http: HttpClient, route: str, params: Any) -> Any:
+    """``GET`` a list route. Every Daytona API has these, so a 404 means the URL is not the
+    API's base, whatever the body says (reason NOT_DAYTONA), not that something is missing."""
+    try:
+        return http.request("GET", route, params=params)
+    except CliError as err:
+        if err.status == 404 and err.reason is not Reason.NOT_DAYTONA:
+            raise CliError(
+                Category.OTHER,
+                f"the server has no list of {route} here ({err.message})",
+                status=404,
+                reason=Reason.NOT_DAYTONA,
+                host=err.host,
+            ) from None
+        raise
