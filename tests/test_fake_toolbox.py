@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -501,6 +503,59 @@ def test_a_download_of_a_missing_path_or_a_folder_is_refused(
     answer = box.get("/files/download", params={"path": path})
     assert (answer.status_code, answer.json()["code"]) == (status, code)
     assert answer.headers["content-type"].startswith("application/json")
+
+
+def without_waiting(request: Callable[[], httpx.Response], pipe: Path) -> httpx.Response:
+    """``request()``, failing if it is still waiting after 5 s; the pipe's other end is then
+    opened so that the fake's thread is let go."""
+    answers: list[httpx.Response] = []
+    worker = threading.Thread(target=lambda: answers.append(request()), daemon=True)
+    worker.start()
+    worker.join(5)
+    if worker.is_alive():
+        end = os.open(pipe, os.O_RDWR | os.O_NONBLOCK)  # both ends: any waiting open returns
+        worker.join(5)
+        os.close(end)
+        pytest.fail(f"the fake waited on the named pipe {pipe}")
+    return answers[0]
+
+
+def test_a_named_pipe_is_listed_with_the_daemons_mode_and_never_opened(
+    fake: FakeDaytona, box: Box
+) -> None:
+    pipe = fake.host_path("box", "w2/ff")
+    pipe.parent.mkdir()
+    os.mkfifo(pipe, 0o644)
+    [listed] = box.get("/files", params={"path": "w2"}).json()
+    assert (listed["name"], listed["mode"], listed["isDir"]) == ("ff", "prw-r--r--", False)
+    message = "fake: /home/daytona/w2/ff is not a regular file (prw-r--r--): the daemon would " \
+        "open it and wait"  # fmt: skip
+    down = without_waiting(lambda: box.get("/files/download", params={"path": "w2/ff"}), pipe)
+    headers = {"Content-Type": "application/octet-stream"}
+    up = without_waiting(
+        lambda: box.post("/files/upload-v2", params={"path": "w2/ff"}, content=b"x",
+                         headers=headers),
+        pipe,
+    )  # fmt: skip
+    for answer in (down, up):
+        assert (answer.status_code, answer.json()["message"]) == (400, message)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+
+
+@pytest.mark.parametrize(
+    ("make", "mode"),
+    [
+        (lambda p: p.mkdir(mode=0o755), "drwxr-xr-x"),
+        (lambda p: (p.write_text("x"), p.chmod(0o4755)), "urwxr-xr-x"),
+        (lambda p: (p.mkdir(), p.chmod(0o1777)), "dtrwxrwxrwx"),
+    ],
+    ids=["folder", "setuid", "sticky"],
+)
+def test_file_info_writes_the_mode_as_gos_file_mode_string(
+    fake: FakeDaytona, box: Box, make: Callable[[Path], Any], mode: str
+) -> None:
+    make(fake.host_path("box", "thing"))
+    assert box.get("/files/info", params={"path": "thing"}).json()["mode"] == mode
 
 
 def test_listing_a_folder_gives_file_infos_depth_levels_down(fake: FakeDaytona, box: Box) -> None:

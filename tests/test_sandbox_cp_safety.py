@@ -572,3 +572,87 @@ def test_the_installed_command_given_a_latin1_file_name_exits_2_with_one_line(
         "first if its name is not)\n"
     )
     assert fake.requests == []
+
+
+# -- 9. a folder download with special files, or with a file the toolbox refuses -----------------
+
+
+def a_folder_with_a_pipe(fake: FakeDaytona) -> Path:
+    """``mkdir w2; printf x > w2/ok; mkfifo w2/ff`` in the sandbox's work directory."""
+    folder = remote(fake, "w2")
+    folder.mkdir()
+    (folder / "ok").write_text("x")
+    os.mkfifo(folder / "ff")
+    return folder
+
+
+def test_a_named_pipe_in_a_folder_download_is_left_out_with_a_warning_and_the_rest_copied(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    a_folder_with_a_pipe(fake)
+    result = cli("sandbox", "cp", "-r", "box:w2", "./w2back")
+    assert (result.exit_code, result.stdout) == (0, "")  # as an upload leaving a pipe out
+    assert result.stderr == f"warning: box:{HOME}/w2/ff is a named pipe: not copied\n"
+    assert [p.name for p in (isolated / "w2back").iterdir()] == ["ok"]
+    assert (isolated / "w2back" / "ok").read_text() == "x"
+    listed = [r.url.params["path"] for r in fake.requests_to("GET", "/toolbox-proxy/*/files")]
+    downloaded = [r.url.params["path"] for r in fake.requests_to("GET", DOWNLOAD)]
+    assert (listed, downloaded) == ([f"{HOME}/w2"], [f"{HOME}/w2/ok"])
+
+
+def test_the_readme_says_special_files_are_left_out_both_ways_and_refused_alone() -> None:
+    says("In a folder copy, either way, links to folders and special files (named pipes, "
+         "sockets, devices) are left out, each with a warning naming it, and the rest are "
+         "copied (exit 0)")  # fmt: skip
+    says("A special file named alone is refused (exit 1) and nothing is asked of the toolbox")
+
+
+@pytest.mark.parametrize("dest", ["here", "-"])
+def test_a_named_pipe_named_alone_is_refused_and_never_downloaded(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path, dest: str
+) -> None:
+    a_folder_with_a_pipe(fake)
+    result = cli("sandbox", "cp", "box:w2/ff", dest)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: box:{HOME}/w2/ff is a named pipe: only files and folders can be copied\n"
+    )
+    assert fake.requests_to("GET", DOWNLOAD) == []
+    assert list(isolated.iterdir()) == []
+
+
+def test_a_file_the_toolbox_refuses_is_named_and_the_rest_of_the_folder_still_copied(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    for name in ("a.txt", "b.txt", "sub/c.txt"):
+        remote(fake, f"/srv/proj/{name}").parent.mkdir(parents=True, exist_ok=True)
+        remote(fake, f"/srv/proj/{name}").write_text(name)
+    fake.inject("GET", DOWNLOAD, status=403)  # the first file: a.txt
+    result = cli("sandbox", "cp", "-r", "box:/srv/proj", "back")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        "warning: box:/srv/proj/a.txt: Forbidden: not copied",
+        "error: 1 file was not copied (see the warnings above), 2 copied: back is incomplete; "
+        "fix what the warnings say and copy again",
+    ]
+    landed = sorted(str(p.relative_to(isolated / "back")) for p in (isolated / "back").rglob("*"))
+    assert landed == ["b.txt", "sub", "sub/c.txt"]  # no partial file, no temporary
+    downloaded = [r.url.params["path"] for r in fake.requests_to("GET", DOWNLOAD)]
+    assert downloaded == ["/srv/proj/a.txt", "/srv/proj/b.txt", "/srv/proj/sub/c.txt"]
+
+
+def test_a_toolbox_error_that_is_not_about_one_file_stops_the_folder_download_naming_it(
+    cli: Cli, fake: FakeDaytona, box: dict[str, Any], isolated: Path
+) -> None:
+    for name in ("a.txt", "b.txt"):
+        remote(fake, f"/srv/proj/{name}").parent.mkdir(parents=True, exist_ok=True)
+        remote(fake, f"/srv/proj/{name}").write_text(name)
+    fake.inject("GET", DOWNLOAD, status=409)
+    result = cli("sandbox", "cp", "-r", "box:/srv/proj", "back")
+    assert (result.exit_code, result.stdout) == (5, "")
+    assert result.stderr.startswith(
+        "error: box:/srv/proj/a.txt: Conflict; back is incomplete: copied 0 of 2 files; "
+        "not copied: a.txt, b.txt"
+    )
+    assert len(fake.requests_to("GET", DOWNLOAD)) == 1
+    assert [p.name for p in (isolated / "back").iterdir()] == []

@@ -58,7 +58,7 @@ class SandboxFs:
             "name": posixpath.basename(sandbox) or "/",
             "path": sandbox,
             "size": found.st_size,
-            "mode": stat.filemode(found.st_mode),
+            "mode": go_mode(found.st_mode),
             "modTime": modified.strftime("%Y-%m-%d %H:%M:%S.%f +0000 UTC"),
             "modifiedAt": modified.isoformat().replace("+00:00", "Z"),
             "isDir": stat.S_ISDIR(found.st_mode),
@@ -96,9 +96,62 @@ class SandboxFs:
         return entries
 
 
-def read_chunks(path: Path) -> Iterator[bytes]:
+def go_mode(st_mode: int) -> str:
+    """``FileInfo.mode`` as the daemon writes it, Go's ``FileMode.String()`` of ``os.Stat``:
+    a letter per type and special bit, in Go's order, then ``rwx`` (``prw-r--r--`` for a named
+    pipe, ``Dcrw-rw-rw-`` for a character device, ``dtrwxrwxrwx`` for ``/tmp``)."""
+    kind = stat.S_IFMT(st_mode)
+    letters = [
+        ("d", kind == stat.S_IFDIR),
+        ("L", kind == stat.S_IFLNK),
+        ("D", kind in (stat.S_IFBLK, stat.S_IFCHR)),
+        ("p", kind == stat.S_IFIFO),
+        ("S", kind == stat.S_IFSOCK),
+        ("u", bool(st_mode & stat.S_ISUID)),
+        ("g", bool(st_mode & stat.S_ISGID)),
+        ("c", kind == stat.S_IFCHR),
+        ("t", bool(st_mode & stat.S_ISVTX)),
+    ]
+    prefix = "".join(letter for letter, on in letters if on) or "-"
+    bits = "".join(c if st_mode & (1 << (8 - i)) else "-" for i, c in enumerate("rwxrwxrwx"))
+    return prefix + bits
+
+
+def open_regular(place: Path, sandbox: str) -> IO[bytes]:
+    """``place`` open for reading when it is a regular file. It is opened without waiting
+    (``O_NONBLOCK``), so a named pipe never holds the fake up waiting for a writer: the daemon
+    would wait (its ``DownloadFile`` refuses only folders, then opens the path), which a test
+    cannot sit through, so the fake refuses such a file out loud instead."""
+    try:
+        handle = os.open(place, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ApiError(
+            404, f"stat {sandbox}: no such file or directory", code="FILE_NOT_FOUND"
+        ) from None
+    except PermissionError:
+        raise ApiError(403, f"open {sandbox}: permission denied") from None
+    found = os.fstat(handle)
+    if stat.S_ISREG(found.st_mode):
+        os.set_blocking(handle, True)
+        return os.fdopen(handle, "rb")
+    os.close(handle)
+    if stat.S_ISDIR(found.st_mode):
+        raise ApiError(400, "path must be a file")
+    raise would_wait(sandbox, found.st_mode)
+
+
+def would_wait(sandbox: str, st_mode: int) -> ApiError:
+    """The fake's answer where the daemon would open a special file and wait on it (a named
+    pipe, for the other end) for as long as the request lasts."""
+    return ApiError(
+        400, f"fake: {sandbox} is not a regular file ({go_mode(st_mode)}): the daemon would "
+        "open it and wait"
+    )  # fmt: skip
+
+
+def read_chunks(stream: IO[bytes]) -> Iterator[bytes]:
     """A file's content in chunks, never all at once; closes the file when done."""
-    with path.open("rb") as stream:
+    with stream:
         while chunk := stream.read(CHUNK):
             yield chunk
 

@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import httpx
 
@@ -33,9 +33,11 @@ from tests.fake.common import (
 )
 from tests.fake.files import (
     SandboxFs,
+    open_regular,
     read_chunks,
     save_multipart_file,
     save_raw,
+    would_wait,
 )
 from tests.fake.records import visible
 from tests.fake.sessions import ShellSession, demux, merged
@@ -378,19 +380,18 @@ class ToolboxRoutes(_Base):
         """``DownloadFile``: the file streamed in chunks, never held whole."""
         fs = self._files_for(sandbox_id)
         path = _required_path(request)
-        found = fs.stat(path)
-        if not os.path.isfile(fs.host(path)):
-            raise ApiError(400, "path must be a file")
+        fs.stat(path)
         place = fs.host(path)
+        stream = open_regular(place, fs.sandbox_path(path))
         return httpx.Response(
             200,
             headers={
                 "content-type": "application/octet-stream",
-                "content-length": str(found.st_size),
+                "content-length": str(os.fstat(stream.fileno()).st_size),
                 "content-disposition": f"attachment; filename={place.name}",
                 "content-transfer-encoding": "binary",
             },
-            stream=_FileChunks(place),
+            stream=_FileChunks(stream),
         )
 
     def _upload(self, request: httpx.Request, sandbox_id: str) -> httpx.Response:
@@ -409,6 +410,8 @@ class ToolboxRoutes(_Base):
                 raise ApiError(400, f"mkdir {fs.sandbox_path(path)}: not a directory") from None
             if place.is_dir():
                 raise ApiError(400, f"open {fs.sandbox_path(path)}: is a directory")
+            if place.exists() and not place.is_file():  # never opened: a pipe would wait
+                raise would_wait(fs.sandbox_path(path), place.stat().st_mode)
             content_type = request.headers.get("content-type", "")
             if content_type.lower().startswith("multipart/form-data"):
                 boundary = re.search(r'boundary="?([^";]+)"?', content_type)
@@ -470,8 +473,8 @@ def _log_fields(raw: bytes, form: str) -> dict[str, str]:
 
 
 class _FileChunks(httpx.SyncByteStream):
-    def __init__(self, path: Path) -> None:
-        self.chunks = read_chunks(path)
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.chunks = read_chunks(stream)
 
     def __iter__(self) -> Iterator[bytes]:
         yield from self.chunks

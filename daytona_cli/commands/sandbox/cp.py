@@ -27,9 +27,11 @@ from daytona_cli.commands.sandbox.cp_transfer import (
     download_stdout,
     download_tree,
     local_error,
+    not_copied,
     remote_tree,
     said_when_cut,
     shown_path,
+    special_kind,
 )
 from daytona_cli.commands.sandbox.cp_upload import (
     chunks_of,
@@ -243,6 +245,10 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
     assert info is not None
     out = app.output
     name = posixpath.basename(source.path) or "/"
+    kind = special_kind(info)
+    if kind is not None and kind != "a symbolic link":  # a link is read through, as cp reads it
+        # The daemon would open it and wait (a pipe for a writer): nothing would ever come.
+        raise CliError(Category.OTHER, f"{source} is {kind}: only files and folders can be copied")
     if dest == STDIO:
         if info["isDir"]:
             raise CliError(Category.OTHER, f"{source} is a folder: it cannot go to stdout")
@@ -259,14 +265,22 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
     if not recursive:
         raise CliError(Category.OTHER, f"{source} is a folder", hint="copy it with -r")
     tree = remote_tree(files, source.path, target, info)
-    for skipped in tree.skipped:
-        out.warn(f"{source.sandbox}:{skipped} is a symbolic link: not copied")
+    for skipped, kind in tree.skipped:
+        out.warn(f"{source.sandbox}:{skipped} is {kind}: not copied")
     done = Done()
+    refused: list[str] = []
+
+    def refuse(where: str, err: CliError) -> None:
+        out.warn(f"{where}: {err.message}: not copied")
+        refused.append(where)
+
     with (
         out.transfer(name, tree.size) as advance,
         said_when_cut(app, lambda _cut: done.incomplete(shown)),
     ):
-        download_tree(files, tree, advance, done)
+        download_tree(files, tree, advance, done, source.sandbox, refuse)
+    if refused:
+        raise not_copied(len(refused), done.count, shown)
 
 
 def _upload(app: AppContext, files: SandboxFiles, source: Source, dest: Remote,

@@ -95,9 +95,41 @@ def mode_of(info: JSONObject) -> int | None:
         return None
 
 
-def is_link(info: JSONObject) -> bool:
-    """A symbolic link, by its Go-style mode string (``Lrwxrwxrwx``)."""
-    return str(info.get("mode", "")).lower().startswith("l")
+_KINDS = (("Ll", "a symbolic link"), ("p", "a named pipe"), ("Ss", "a socket"),
+          ("Dcb", "a device"), ("?", "not a regular file"))  # fmt: skip
+
+
+def special_kind(info: JSONObject) -> str | None:
+    """What a ``FileInfo`` is when it is neither a regular file nor a folder (``a named
+    pipe``...), else None. ``mode`` is Go's ``FileMode.String()``: type letters before the nine
+    permission ones (``prw-r--r--``, ``Lrwxrwxrwx``, ``Dcrw-rw-rw-``; ``u``, ``g`` and ``t``
+    there are setuid, setgid and sticky, not types)."""
+    if info.get("isDir"):
+        return None
+    mode = str(info.get("mode", ""))
+    letters = mode[:-9] if len(mode) > 9 else mode[:1]
+    for marks, kind in _KINDS:
+        if any(mark in letters for mark in marks):
+            return kind
+    return None
+
+
+def refused_file(err: CliError) -> bool:
+    """The toolbox refused one file (a bad request, no permission, gone since the listing):
+    that file is left out and the copy goes on. Anything else (the network, the server, the
+    key, a rate limit) would fail every file alike, and stops the copy."""
+    return err.status in (400, 403, 404)
+
+
+def not_copied(count: int, copied: int, where: str) -> CliError:
+    """The error that ends a folder copy that left ``count`` files out, each already named in
+    a warning: exit 1."""
+    return CliError(
+        Category.OTHER,
+        f"{count} {'file was' if count == 1 else 'files were'} not copied (see the warnings "
+        f"above), {copied} copied: {where} is incomplete",
+        hint="fix what the warnings say and copy again",
+    )
 
 
 # -- down -----------------------------------------------------------------------------------------
@@ -182,7 +214,8 @@ class Tree:
 
     folders: list[tuple[str, Path, int | None]] = field(default_factory=list)
     files: list[tuple[str, Path, JSONObject]] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """(sandbox path, what it is) of each entry left out."""
 
     @property
     def size(self) -> int:
@@ -199,8 +232,9 @@ def remote_tree(files: SandboxFiles, source: str, target: Path, info: JSONObject
         tree.folders.append((folder, place, mode_of(folder_info)))
         for entry in files.listing(folder):
             path = posixpath.join(folder, str(entry["name"]))
-            if is_link(entry):
-                tree.skipped.append(path)
+            kind = special_kind(entry)
+            if kind is not None:
+                tree.skipped.append((path, kind))
             elif entry.get("isDir"):
                 pending.append((path, place / str(entry["name"]), entry))
             else:
@@ -208,8 +242,12 @@ def remote_tree(files: SandboxFiles, source: str, target: Path, info: JSONObject
     return tree
 
 
-def download_tree(files: SandboxFiles, tree: Tree, advance: Advance, done: Done) -> None:
-    """Make the folders, then copy the files one by one, recording each in ``done``."""
+def download_tree(files: SandboxFiles, tree: Tree, advance: Advance, done: Done, sandbox: str,
+                  refused: Callable[[str, CliError], None]) -> None:  # fmt: skip
+    """Make the folders, then copy the files one by one, recording each in ``done``. A file
+    the toolbox refuses (:func:`refused_file`) goes to ``refused`` with its ``SANDBOX:PATH``
+    and the rest go on, as a folder upload does with a file it cannot read; another error from
+    the toolbox names the file it stopped at."""
     root = tree.folders[0][1]
     done.expect(str(place.relative_to(root)) for _, place, _ in tree.files)
     for _, place, _mode in tree.folders:
@@ -218,7 +256,16 @@ def download_tree(files: SandboxFiles, tree: Tree, advance: Advance, done: Done)
         except OSError as exc:
             raise local_error("create", place, exc) from None
     for source, place, info in tree.files:
-        download_file(files, source, place, info, advance)
+        try:
+            download_file(files, source, place, info, advance)
+        except CliError as err:
+            if err.status is None:  # not the toolbox's answer: local, network, interrupted
+                raise
+            if not refused_file(err):
+                err.message = f"{sandbox}:{source}: {err.message}"
+                raise
+            refused(f"{sandbox}:{source}", err)
+            continue
         done.copied(str(place.relative_to(root)))
     for _, place, mode in reversed(tree.folders):  # last: a read-only folder stays writable
         if mode is not None:

@@ -22,11 +22,12 @@ from daytona_cli.commands.sandbox.cp_transfer import (
     Advance,
     Done,
     local_error,
+    not_copied,
     said_when_cut,
     shown_path,
 )
 from daytona_cli.context import AppContext
-from daytona_cli.errors import Category, CliError
+from daytona_cli.errors import CliError
 
 CHUNK = 1024 * 1024
 
@@ -191,10 +192,4 @@ def upload_tree(app: AppContext, files: SandboxFiles, tree: LocalTree, name: str
                 files.upload(remote, chunks_of(source, path, advance), size_of(source))
             done.copied(posixpath.relpath(remote, root))
     if tree.failed:
-        count = len(tree.failed)
-        raise CliError(
-            Category.OTHER,
-            f"{count} {'file was' if count == 1 else 'files were'} not copied (see the "
-            f"warnings above), {done.count} copied: {sandbox}:{root} is incomplete",
-            hint="fix what the warnings say and copy again",
-        )
+        raise not_copied(len(tree.failed), done.count, f"{sandbox}:{root}")
