@@ -254,7 +254,10 @@ class Output:
         if self.json_mode:
             self._stderr(self.redact(json.dumps(err.to_json(), ensure_ascii=False)))
             return
-        line = self._paint("error:", "1;31") + " " + inert(self.redact(err.message))
+        message = err.message.rstrip()
+        if err.hint:  # "...a response.; check" reads badly: the message's own full stop goes
+            message = message.removesuffix(".") if not message.endswith("..") else message
+        line = self._paint("error:", "1;31") + " " + inert(self.redact(message))
         if err.hint:
             line += "; " + inert(self.redact(err.hint))
         self._stderr(line)

@@ -423,3 +423,14 @@ def test_a_404_to_a_list_says_the_url_is_wrong_not_that_something_is_missing(
     [line] = result.stderr.splitlines()
     assert line.startswith(f"error: the server has no list of {route[1:]} here (Not Found); ")
     assert "check DAYTONA_API_URL: it should be the API's base URL" in line
+
+
+def test_a_message_ending_in_a_full_stop_loses_it_before_the_hint(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    fake.inject("GET", "/sandbox/*", drop=True, times=3)
+    result = cli("sandbox", "get", "a")
+    assert result.exit_code == 7, result
+    [line] = result.stderr.splitlines()
+    assert "Server disconnected without sending a response; " in line, line
+    assert ".;" not in line
