@@ -11,7 +11,8 @@ run's output at stderr).
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -172,7 +173,29 @@ def serve(session: Session) -> None:
     """Serve MCP on stdin/stdout until the host closes stdin, or stops the server with SIGTERM
     or Ctrl-C (:func:`stop_on_signals`)."""
     stop_on_signals(session)
-    build_server(session).run(transport="stdio")
+    with _standard_streams():
+        build_server(session).run(transport="stdio")
+
+
+@contextmanager
+def _standard_streams() -> Iterator[None]:
+    """``sys.stdin`` as the SDK's stdio transport wants it (it reads its ``buffer``): when the
+    process was started without one (``<&-``: Python's is then None), /dev/null, as for every
+    command (``streams.py``), so that the server ends at once, exit 0, as with ``< /dev/null``.
+    (A closed stdout needs nothing here: the run points ``sys.stdout`` at its streams, where a
+    closed one is /dev/null already.)"""
+    import os
+    import sys
+
+    if sys.stdin is not None:
+        yield
+        return
+    with open(os.devnull, encoding="utf-8") as null:
+        sys.stdin = null
+        try:
+            yield
+        finally:
+            sys.stdin = None
 
 
 STOP_GRACE = 3.0
