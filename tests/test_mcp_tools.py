@@ -346,17 +346,46 @@ def test_exit_code_minus_one_is_explained_in_the_text(
     assert "killed by a signal" in first
 
 
+TIMED_OUT = {
+    "code": "timeout",
+    "message": "the command timed out after 1 s and was killed",
+    "status": None,
+    "hint": "raise `timeout`, or write output to a file in the sandbox and read it after",
+}
+TIMED_OUT_LINE = f"error: {TIMED_OUT['message']}; {TIMED_OUT['hint']}"
+
+
 @pytest.mark.real_clock
 def test_a_command_that_times_out_is_killed_and_a_timeout_error(
     agent: Agent, fake: FakeDaytona
 ) -> None:
     fake.add_sandbox("demo")
-    body = error(agent.call("execute_command", sandbox="demo", command="sleep 60", timeout=1))
-    assert body["code"] == "timeout"
-    assert body["message"] == "the command timed out after 1 s and was killed"
-    assert body["hint"].startswith("raise timeout, or write output to a file")
+    result = agent.call("execute_command", sandbox="demo", command="sleep 60", timeout=1)
+    assert result.is_error
+    assert result.structured_content == {
+        "error": TIMED_OUT, "exitCode": None, "stdout": "", "stderr": "",
+    }  # fmt: skip
+    assert text(result) == f"{TIMED_OUT_LINE}\n(no output)"
     # Its session is deleted, and with it the command.
     assert len(fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*")) == 1
+
+
+@pytest.mark.real_clock
+def test_a_command_that_times_out_still_hands_back_its_output_so_far(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    fake.add_sandbox("demo")
+    command = "echo partial; echo half >&2; sleep 5"
+    result = agent.call("execute_command", sandbox="demo", command=command, timeout=1)
+    assert result.is_error
+    assert result.structured_content == {
+        "error": TIMED_OUT, "exitCode": None, "stdout": "partial\n", "stderr": "half\n",
+    }  # fmt: skip
+    assert text(result) == (f"{TIMED_OUT_LINE}\n--- stdout ---\npartial\n--- stderr ---\nhalf")
+    (started,) = sent(fake, "POST", SESSION_EXEC)
+    assert command in started["command"]
+    assert len(fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*")) == 1
+    assert agent.stderr.getvalue() == f"execute_command: {TIMED_OUT_LINE}\n"
 
 
 # == failures: bad input, no key, bugs ===========================================================

@@ -214,8 +214,8 @@ def _execute(server: MCPServer[Any], answer: Answer, session: Session) -> None:
             Field(
                 ge=1,
                 le=MAX_SECONDS,
-                description="Kill the command after this many seconds (a timeout error); "
-                "default: no limit.",
+                description="Kill the command after this many seconds: a timeout error that "
+                "still carries its output so far (exitCode null); default: no limit.",
             ),
         ] = None,
         start: Annotated[
@@ -223,7 +223,8 @@ def _execute(server: MCPServer[Any], answer: Answer, session: Session) -> None:
         ] = False,
     ) -> Annotated[CallToolResult, CommandOutput]:
         """Run a shell command in a started sandbox and return its exit code and output. A
-        sandbox that is not started is an error unless start is true."""
+        sandbox that is not started is an error unless start is true. A command cut short (its
+        timeout) is an error that still carries its stdout and stderr so far, exitCode null."""
         return answer(
             "execute_command",
             lambda: tools.execute_command(

@@ -82,7 +82,7 @@ def answer(session: Session, name: str, work: Callable[[], ToolResult]) -> CallT
     try:
         result = work()
     except Unfinished as exc:
-        return failure(session, name, exc.error, exc.made)
+        return failure(session, name, exc.error, exc.made, exc.text)
     except CliError as err:
         return failure(session, name, err)
     except Exception as exc:  # a bug: reported as the CLI reports one, and the server goes on
@@ -94,10 +94,15 @@ def answer(session: Session, name: str, work: Callable[[], ToolResult]) -> CallT
 
 
 def failure(
-    session: Session, name: str, err: CliError, made: JSONObject | None = None
+    session: Session,
+    name: str,
+    err: CliError,
+    made: JSONObject | None = None,
+    more: str | None = None,
 ) -> CallToolResult:
     """A tool error: the CLI's JSON error (and what was made before it failed) as structured
-    content, its ``error: message; hint`` line as text, and that line on stderr (the log)."""
+    content, its ``error: message; hint`` line as text (then ``more``, what was made, on lines
+    of its own), and that line on stderr (the log)."""
     out = session.app.output
     # No "run with --debug" advice: an agent cannot restart the server it is talking to.
     err.hint = hint_for(err, debug=True)
@@ -108,8 +113,9 @@ def failure(
     if body["error"]["hint"]:
         line += f"; {body['error']['hint']}"
     out.info(f"{name}: {line}")
+    told = line if more is None else f"{line}\n{more}"
     return CallToolResult(
-        content=[TextContent(type="text", text=line)],
+        content=[TextContent(type="text", text=told)],
         structured_content={**body, **(made or {})},
         is_error=True,
     )

@@ -26,7 +26,7 @@ from daytona_cli.commands.sandbox.delete import delete_one
 from daytona_cli.context import AppContext
 from daytona_cli.errors import CliError, usage
 from daytona_cli.mcp_server import summaries
-from daytona_cli.mcp_server.execute import run_command
+from daytona_cli.mcp_server.execute import CommandCut, run_command
 from daytona_cli.params import check_identifier, check_states
 from daytona_cli.render.sandbox import describe
 from daytona_cli.states import GONE
@@ -46,12 +46,15 @@ class ToolResult:
 
 class Unfinished(Exception):
     """A failure after the tool changed something: the error, and what it made (``made``, the
-    created sandbox under ``sandbox``), so that an agent can find and remove it."""
+    created sandbox under ``sandbox``; a command's ``exitCode`` null and output so far), so
+    that an agent can find and remove it, or read what the command did; ``text`` says it after
+    the error line."""
 
-    def __init__(self, error: CliError, made: JSONObject) -> None:
+    def __init__(self, error: CliError, made: JSONObject, text: str | None = None) -> None:
         super().__init__(error.message)
         self.error = error
         self.made = made
+        self.text = text
 
 
 class Session:
@@ -215,14 +218,20 @@ def execute_command(
     start: bool = False,
 ) -> ToolResult:
     """Run one shell command line in a started sandbox (``start`` starts it first, waiting as
-    ``sandbox exec --start`` does); ``{exitCode, stdout, stderr}``, never retried once sent."""
+    ``sandbox exec --start`` does); ``{exitCode, stdout, stderr}``, never retried once sent.
+    A command cut short (its timeout, a failure while following it) is :class:`Unfinished`
+    with its output so far and ``exitCode`` null."""
     app = session.ready()
     if not command.strip():
         raise usage("empty command", hint="give a shell command line, e.g. echo hello")
     sandbox = require_started(
         app, check_identifier(target), start=start, start_hint=NOT_STARTED_HINT
     )
-    result = run_command(app, sandbox, command, cwd=cwd, timeout=timeout)
+    try:
+        result = run_command(app, sandbox, command, cwd=cwd, timeout=timeout)
+    except CommandCut as cut:  # (as `sandbox exec --json` after a timeout: exitCode null)
+        so_far: JSONObject = {"exitCode": None, "stdout": cut.stdout, "stderr": cut.stderr}
+        raise Unfinished(cut.error, so_far, summaries.output(so_far)) from None
     return ToolResult(dict(result), summaries.command(dict(result)))
 
 
