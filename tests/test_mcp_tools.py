@@ -233,6 +233,34 @@ def test_delete_with_wait_returns_once_the_sandbox_is_gone(agent: Agent, fake: F
     assert fake.sandbox(demo["id"]) is None or fake.sandbox(demo["id"])["state"] == "destroyed"
 
 
+def test_a_delete_repeated_once_the_sandbox_is_gone_is_not_found_unless_ignore_not_found(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    demo = fake.add_sandbox("demo")
+    ident = demo["id"]
+    assert text(agent.call("delete_sandbox", sandbox=ident, wait=True)) == (
+        f"Sandbox demo ({ident}) deleted."
+    )
+    fake.requests.clear()
+    again = agent.call("delete_sandbox", sandbox=ident)
+    body = error(again)
+    assert (body["code"], body["status"], body["hint"]) == (
+        "not_found", 404, "list sandboxes with the list_sandboxes tool",
+    )  # fmt: skip
+    ignored = agent.call("delete_sandbox", sandbox=ident, ignore_not_found=True)
+    assert not ignored.is_error, ignored
+    assert ignored.structured_content == {"notFound": True}
+    assert text(ignored) == f"Sandbox {ident} not found; nothing to delete."
+    by_name = agent.call("delete_sandbox", sandbox="demo", ignore_not_found=True)
+    assert text(by_name) == "Sandbox demo not found; nothing to delete."
+    assert [(r.method, r.url.path) for r in fake.requests] == [
+        ("DELETE", f"/api/sandbox/{ident}"),
+        ("DELETE", f"/api/sandbox/{ident}"),
+        ("DELETE", "/api/sandbox/demo"),
+    ]
+    assert agent.stderr.getvalue() == f"delete_sandbox: error: {body['message']}; {body['hint']}\n"
+
+
 # == start and stop ==============================================================================
 
 

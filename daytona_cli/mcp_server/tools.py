@@ -24,11 +24,12 @@ from daytona_cli.commands.sandbox.create import submit
 from daytona_cli.commands.sandbox.create_body import CreateOptions
 from daytona_cli.commands.sandbox.delete import delete_one
 from daytona_cli.context import AppContext
-from daytona_cli.errors import CliError, usage
+from daytona_cli.errors import Category, CliError, usage
 from daytona_cli.mcp_server import summaries
 from daytona_cli.mcp_server.execute import CommandCut, run_command
 from daytona_cli.params import check_identifier, check_states
 from daytona_cli.render.sandbox import describe
+from daytona_cli.render.text import inert
 from daytona_cli.states import GONE
 from daytona_cli.types import JSONObject
 
@@ -178,11 +179,23 @@ def get_sandbox(session: Session, target: str) -> ToolResult:
     return ToolResult(sandbox, summaries.sandbox(heading, sandbox, app.clock.now()))
 
 
-def delete_sandbox(session: Session, target: str, *, wait: bool, timeout: float) -> ToolResult:
-    """``deleteSandbox``, safe to repeat (``sandbox delete``): returns once deletion started,
-    or with ``wait`` once the sandbox is gone (at most ``timeout`` seconds)."""
+def delete_sandbox(
+    session: Session, target: str, *, wait: bool, timeout: float, ignore_not_found: bool = False
+) -> ToolResult:
+    """``deleteSandbox``, as ``sandbox delete``: returns once deletion started, or with
+    ``wait`` once the sandbox is gone (at most ``timeout`` seconds). Repeated by ID while it is
+    being deleted, it succeeds; once it is gone (or by name, at once) it is not found, which
+    ``ignore_not_found`` makes a success, ``{"notFound": true}``, as ``--ignore-not-found``."""
     app = session.ready()
-    done = delete_one(app, Target(key=check_identifier(target)), wait=wait, timeout=timeout)
+    key = check_identifier(target)
+    try:
+        done = delete_one(app, Target(key=key), wait=wait, timeout=timeout)
+    except CliError as err:
+        if err.category is Category.NOT_FOUND and ignore_not_found:
+            return ToolResult(
+                {"notFound": True}, f"Sandbox {inert(key)} not found; nothing to delete."
+            )
+        raise
     return ToolResult(done.result, done.message + ".")
 
 
