@@ -131,9 +131,42 @@ _TOOL_FOR = {
 }
 
 
+SERVER_OPTIONS = ("env-file", "request-timeout", "debug")
+"""Options of the server's own command line (``daytona-cli --env-file FILE mcp``): no tool
+takes them, so they keep their CLI form."""
+
+_PHRASES = (
+    (" or --dockerfile", ""),  # create_sandbox builds from an image only
+    (
+        "drop the resource flags, or build from an image with --image IMAGE",
+        "leave out cpu, memory and disk, or build from an image: pass `image`",
+    ),
+    (
+        "(or a file named with --env-file)",
+        "(or a file named by the server's command, `daytona-cli --env-file FILE mcp`), then "
+        "restart the server",
+    ),
+    (
+        "name a file holding it with --env-file",
+        "name a file holding it in the server's command, `daytona-cli --env-file FILE mcp`",
+    ),
+    (
+        "pass --env-file .env if you trust that file",
+        "start the server with `daytona-cli --env-file .env mcp` if you trust that file",
+    ),
+    (
+        "raise --request-timeout",
+        "start the server with a larger `daytona-cli --request-timeout SECONDS mcp`",
+    ),
+)
+"""CLI advice with no word-for-word counterpart in the tools, as a tool caller can act on it."""
+
+
 def for_agents(text: str) -> str:
     """A CLI message in the words of the tools: ``daytona-cli sandbox get ID`` becomes the
-    ``get_sandbox`` tool on ``ID``, an option ``--cpu`` the input ``cpu``."""
+    ``get_sandbox`` tool on ``ID``, an option ``--cpu`` (with its metavar, ``--image IMAGE``)
+    the input `` `cpu` ``; the server's own options (:data:`SERVER_OPTIONS`) are said as its
+    command line, and phrases without a counterpart are reworded (:data:`_PHRASES`)."""
     import re
 
     def tool(match: re.Match[str]) -> str:
@@ -143,13 +176,20 @@ def for_agents(text: str) -> str:
         target = match.group(2)
         return f"the {name} tool" + (f" on {target}" if target else "")
 
+    def option(match: re.Match[str]) -> str:
+        if match.group(1) in SERVER_OPTIONS:
+            return match.group(0)
+        return f"`{match.group(1).replace('-', '_')}`"
+
+    for cli, tools_words in _PHRASES:
+        text = text.replace(cli, tools_words)
     text = re.sub(
         r"`daytona-cli sandbox list -l ([^=`\s]+)=([^`\s]*)`",
         lambda m: f'the list_sandboxes tool with labels {{"{m.group(1)}": "{m.group(2)}"}}',
         text,
     )
     text = re.sub(r"`daytona-cli sandbox (\w+)(?: ([^`\s-][^`\s]*))?[^`]*`", tool, text)
-    return re.sub(r"(?<![\w-])--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), text)
+    return re.sub(r"(?<![\w`-])--([a-z][a-z-]*)(?: [A-Z]{2,}\b)?", option, text)
 
 
 def internal_error(session: Session, exc: Exception) -> CliError:

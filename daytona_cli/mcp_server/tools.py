@@ -94,13 +94,18 @@ def _first(pages: Iterable[list[JSONObject]], limit: int) -> tuple[list[JSONObje
 
 def _pairs(mapping: Mapping[str, str] | None, what: str) -> dict[str, str]:
     """Labels or variables: keys not empty and without ``=``, no control characters (what
-    ``--label KEY=VALUE`` accepts)."""
+    ``--label KEY=VALUE`` accepts), a variable's a name the shell can export (``--env``)."""
     pairs = dict(mapping or {})
     for key, value in pairs.items():
         if not key.strip() or "=" in key:
             raise usage(f"{what}: invalid key {key!r}", hint="keys are names without '='")
         if not key.isprintable() or not str(value).isprintable():
             raise usage(f"{what} {key!r}: control characters are not allowed")
+        if what == "env" and not (key.isidentifier() and key.isascii()):  # as parse_env
+            raise usage(
+                f"env: {key!r} is not a shell variable name",
+                hint='use letters, digits and _, not starting with a digit: {"DEBUG": "1"}',
+            )
     return pairs
 
 
