@@ -45,12 +45,17 @@ def text(result: CallToolResult) -> str:
 
 
 def error(result: CallToolResult) -> dict[str, Any]:
-    """The CLI's JSON error a failed call carries; asserts the call failed as a tool error."""
+    """The CLI's JSON error a failed call carries; asserts the call failed as a tool error
+    whose text is its one line (then, for a command cut short, its output: asserted by the
+    test itself)."""
     assert result.is_error, result
     assert result.structured_content is not None
     body: dict[str, Any] = result.structured_content["error"]
     line = f"error: {body['message']}" + (f"; {body['hint']}" if body["hint"] else "")
-    assert text(result) == line
+    if "stdout" in result.structured_content:
+        assert text(result).startswith(line + "\n")
+    else:
+        assert text(result) == line
     return body
 
 

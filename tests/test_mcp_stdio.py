@@ -1,13 +1,16 @@
 """`daytona-cli mcp` as an agent host runs it: a subprocess spoken to over stdio (issue 13).
 
 The MCP SDK's own stdio client starts the command, does the `initialize` handshake, lists the
-tools and calls every one of them against the fake served on loopback. Four server processes
-in all (a key in the environment, none at all, a key in ./.env, a key in --env-file); the
-tools' finer behaviour is in `test_mcp_tools.py`.
+tools and calls every one of them against the fake served on loopback (a key in the
+environment, none at all, a key in ./.env, a key in --env-file), and servers started without
+stdin or stdout end as the README's Output section says; the tools' finer behaviour is in
+`test_mcp_tools.py`.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,10 +20,11 @@ import anyio
 import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
-from mcp.types import CallToolResult
+from mcp.types import LATEST_PROTOCOL_VERSION, CallToolResult
 
 from tests.conftest import API_KEY, CLI
 from tests.fake_daytona import DEFAULT_SNAPSHOT, FakeDaytona
+from tests.faults_helpers import installed_env
 from tests.mcp_helpers import TOOL_NAMES, error, text
 
 Scenario = Callable[[Client], Awaitable[None]]
@@ -169,3 +173,40 @@ def test_the_server_reads_its_settings_from_dot_env_or_env_file_as_every_command
         ("GET", "/api/sandbox")
     ]
     assert fake.requests[0].headers["authorization"] == f"Bearer {API_KEY}"
+
+
+# -- streams the server was started without ------------------------------------------------------
+
+INITIALIZE = json.dumps({
+    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+    "params": {"protocolVersion": LATEST_PROTOCOL_VERSION, "capabilities": {},
+               "clientInfo": {"name": "test", "version": "1"}},
+}).encode() + b"\n"  # fmt: skip
+
+
+def run_mcp(
+    shell: str, stdin: bytes, url: str, workdir: Path
+) -> subprocess.CompletedProcess[bytes]:
+    """``daytona-cli mcp`` with the shell's redirection ``shell`` (``<&-``) applied first."""
+    return subprocess.run(
+        ["/bin/sh", "-c", f'exec "$0" mcp {shell}', str(CLI)],
+        input=stdin, capture_output=True, env=installed_env(url), cwd=workdir,
+        timeout=60, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("shell", ["<&-", "< /dev/null", "<&- >&-"])
+def test_a_server_started_without_stdin_ends_at_once_as_with_dev_null(
+    fake: FakeDaytona, served: str, tmp_path: Path, shell: str
+) -> None:
+    ended = run_mcp(shell, b"", served, tmp_path)
+    assert (ended.returncode, ended.stdout, ended.stderr) == (0, b"", b"")
+    assert fake.requests == []
+
+
+def test_a_server_started_without_stdout_serves_into_nothing_and_exits_0(
+    fake: FakeDaytona, served: str, tmp_path: Path
+) -> None:
+    ended = run_mcp(">&-", INITIALIZE, served, tmp_path)
+    assert (ended.returncode, ended.stdout, ended.stderr) == (0, b"", b"")
+    assert fake.requests == []

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from daytona_cli.mcp_server import tools
+from daytona_cli.mcp_server import server, tools
 from daytona_cli.states import LISTABLE_STATES
 from tests.conftest import API_KEY, Slow, VirtualClock, on_real_clock
 from tests.fake_daytona import DEFAULT_SNAPSHOT, FakeDaytona
@@ -233,6 +233,34 @@ def test_delete_with_wait_returns_once_the_sandbox_is_gone(agent: Agent, fake: F
     assert fake.sandbox(demo["id"]) is None or fake.sandbox(demo["id"])["state"] == "destroyed"
 
 
+def test_a_delete_repeated_once_the_sandbox_is_gone_is_not_found_unless_ignore_not_found(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    demo = fake.add_sandbox("demo")
+    ident = demo["id"]
+    assert text(agent.call("delete_sandbox", sandbox=ident, wait=True)) == (
+        f"Sandbox demo ({ident}) deleted."
+    )
+    fake.requests.clear()
+    again = agent.call("delete_sandbox", sandbox=ident)
+    body = error(again)
+    assert (body["code"], body["status"], body["hint"]) == (
+        "not_found", 404, "list sandboxes with the list_sandboxes tool",
+    )  # fmt: skip
+    ignored = agent.call("delete_sandbox", sandbox=ident, ignore_not_found=True)
+    assert not ignored.is_error, ignored
+    assert ignored.structured_content == {"notFound": True}
+    assert text(ignored) == f"Sandbox {ident} not found; nothing to delete."
+    by_name = agent.call("delete_sandbox", sandbox="demo", ignore_not_found=True)
+    assert text(by_name) == "Sandbox demo not found; nothing to delete."
+    assert [(r.method, r.url.path) for r in fake.requests] == [
+        ("DELETE", f"/api/sandbox/{ident}"),
+        ("DELETE", f"/api/sandbox/{ident}"),
+        ("DELETE", "/api/sandbox/demo"),
+    ]
+    assert agent.stderr.getvalue() == f"delete_sandbox: error: {body['message']}; {body['hint']}\n"
+
+
 # == start and stop ==============================================================================
 
 
@@ -346,17 +374,46 @@ def test_exit_code_minus_one_is_explained_in_the_text(
     assert "killed by a signal" in first
 
 
+TIMED_OUT = {
+    "code": "timeout",
+    "message": "the command timed out after 1 s and was killed",
+    "status": None,
+    "hint": "raise `timeout`, or write output to a file in the sandbox and read it after",
+}
+TIMED_OUT_LINE = f"error: {TIMED_OUT['message']}; {TIMED_OUT['hint']}"
+
+
 @pytest.mark.real_clock
 def test_a_command_that_times_out_is_killed_and_a_timeout_error(
     agent: Agent, fake: FakeDaytona
 ) -> None:
     fake.add_sandbox("demo")
-    body = error(agent.call("execute_command", sandbox="demo", command="sleep 60", timeout=1))
-    assert body["code"] == "timeout"
-    assert body["message"] == "the command timed out after 1 s and was killed"
-    assert body["hint"].startswith("raise timeout, or write output to a file")
+    result = agent.call("execute_command", sandbox="demo", command="sleep 60", timeout=1)
+    assert result.is_error
+    assert result.structured_content == {
+        "error": TIMED_OUT, "exitCode": None, "stdout": "", "stderr": "",
+    }  # fmt: skip
+    assert text(result) == f"{TIMED_OUT_LINE}\n(no output)"
     # Its session is deleted, and with it the command.
     assert len(fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*")) == 1
+
+
+@pytest.mark.real_clock
+def test_a_command_that_times_out_still_hands_back_its_output_so_far(
+    agent: Agent, fake: FakeDaytona
+) -> None:
+    fake.add_sandbox("demo")
+    command = "echo partial; echo half >&2; sleep 5"
+    result = agent.call("execute_command", sandbox="demo", command=command, timeout=1)
+    assert result.is_error
+    assert result.structured_content == {
+        "error": TIMED_OUT, "exitCode": None, "stdout": "partial\n", "stderr": "half\n",
+    }  # fmt: skip
+    assert text(result) == (f"{TIMED_OUT_LINE}\n--- stdout ---\npartial\n--- stderr ---\nhalf")
+    (started,) = sent(fake, "POST", SESSION_EXEC)
+    assert command in started["command"]
+    assert len(fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*")) == 1
+    assert agent.stderr.getvalue() == f"execute_command: {TIMED_OUT_LINE}\n"
 
 
 # == failures: bad input, no key, bugs ===========================================================
@@ -462,3 +519,140 @@ def test_an_environment_variable_name_the_shell_cannot_export_is_refused(
     body = error(agent.call("create_sandbox", env={"BAD KEY": "1"}))
     assert body["code"] == "usage" and "shell variable name" in body["message"]
     assert fake.requests_to("POST", "/sandbox") == []
+
+
+# == hints in the tools' words ===================================================================
+
+
+def garbled(said: str) -> list[str]:
+    """What in a tool error reads as a CLI's words: options a tool does not take (the server's
+    own, such as --env-file, are fine), metavars after an input's name, CLI commands, option
+    names turned into inputs no tool has."""
+    import re
+
+    server_options = "|".join(server.SERVER_OPTIONS)
+    found = re.findall(
+        rf"(?<![\w`])-(?:-(?!(?:{server_options})\b)[a-z][\w-]*|[a-zA-Z]\b) ?\S*", said
+    )
+    found += re.findall(r"`\w+` [A-Z]{2,}\b", said)  # `image` IMAGE
+    found += re.findall(r"daytona-cli sandbox|\bflags?\b|\benv_file\b|\brequest_timeout\b", said)
+    found += re.findall(r"(?:with|pass) (?:image|env_file)\b", said)  # a bare input name
+    return found
+
+
+def said(body: dict[str, Any]) -> str:
+    return f"{body['message']}; {body['hint']}"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message", "hint"),
+    [
+        (
+            {"cpu": 2},
+            "`cpu` needs `image`: a snapshot fixes the resources of its sandboxes",
+            "leave out cpu, memory and disk, or build from an image: pass `image`",
+        ),
+        (
+            {"snapshot": DEFAULT_SNAPSHOT, "memory": 4, "disk": 10},
+            "`memory`, `disk` need `image`: a snapshot fixes the resources of its sandboxes",
+            "leave out cpu, memory and disk, or build from an image: pass `image`",
+        ),
+        (
+            {"snapshot": DEFAULT_SNAPSHOT, "image": "python:3.12"},
+            "`snapshot` and `image` are exclusive",
+            "choose one source for the sandbox",
+        ),
+        (
+            {"env": {"BAD KEY": "1"}},
+            "env: 'BAD KEY' is not a shell variable name",
+            'use letters, digits and _, not starting with a digit: {"DEBUG": "1"}',
+        ),
+    ],
+)
+def test_create_sandboxs_refusals_read_as_advice_to_a_tool_caller(
+    agent: Agent, fake: FakeDaytona, arguments: dict[str, Any], message: str, hint: str
+) -> None:
+    body = error(agent.call("create_sandbox", **arguments))
+    assert (body["code"], body["message"], body["hint"]) == ("usage", message, hint)
+    assert garbled(said(body)) == []
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("key", "message", "hint"),
+    [
+        (
+            "",
+            "no API key: DAYTONA_API_KEY is not set",
+            "create a key in the Daytona Dashboard (API Keys), then export DAYTONA_API_KEY=... "
+            "or put DAYTONA_API_KEY=... in ./.env (or a file named by the server's command, "
+            "`daytona-cli --env-file FILE mcp`), then restart the server",
+        ),
+        (
+            "${DAYTONA_API_KEY}",
+            "DAYTONA_API_KEY is the text '${DAYTONA_API_KEY}': whatever started daytona-cli (an "
+            "MCP host's configuration, say) did not fill in the key",
+            "export DAYTONA_API_KEY in the environment that starts it, or name a file holding "
+            "it in the server's command, `daytona-cli --env-file FILE mcp`",
+        ),
+    ],
+)
+def test_a_missing_key_says_how_to_give_it_to_the_server_not_to_a_tool(
+    fake: FakeDaytona, isolated: Path, clock: VirtualClock, key: str, message: str, hint: str
+) -> None:
+    agent = Agent(fake, isolated, clock.as_clock(), env={"DAYTONA_API_KEY": key})
+    body = error(agent.call("get_sandbox", sandbox="demo"))
+    agent.close()
+    assert (body["code"], body["message"], body["hint"]) == ("auth", message, hint)
+    assert garbled(said(body)) == []
+    assert fake.requests == []
+
+
+def test_a_wait_that_runs_out_says_which_tools_follow_it_up(
+    make_slow: Callable[[float], Slow], isolated: Path
+) -> None:
+    slow = make_slow(30.0)
+    agent = Agent(slow.fake, isolated, slow.clock.as_clock())
+    body = error(agent.call("create_sandbox", name="sluggish", timeout=5))
+    agent.close()
+    ident = slow.fake.sandbox("sluggish")["id"]
+    assert body["hint"] == (
+        f"it carries on in the background; check it with the get_sandbox tool on {ident} or "
+        f"remove it with the delete_sandbox tool on {ident}"
+    )
+    assert garbled(said(body)) == []
+
+
+def every_cli_hint() -> list[str]:
+    """The CLI's advice a tool call can meet: each reason's and status's, and the settings'."""
+    from daytona_cli import config, hints
+    from daytona_cli.errors import Category, CliError, Reason
+
+    made = [hints.hint_for(CliError(Category.OTHER, "x", reason=reason)) for reason in Reason]
+    made += [hints.hint_for(CliError(Category.OTHER, "x", status=code, subject="demo"))
+             for code in (401, 403, 404, 429, 500)]  # fmt: skip
+    made += [
+        config.MISSING_KEY_HINT,
+        "export DAYTONA_API_KEY in the environment that starts it, or name a file holding it "
+        "with --env-file",
+        "set DAYTONA_API_URL in the environment or pass --env-file .env if you trust that file, "
+        "or remove the line from ./.env",
+        "--env-file /x is a directory, not a file",
+        "name the file itself, e.g. --env-file ./ci.env",
+        "check the path given to --env-file",
+    ]
+    return [hint for hint in made if hint]
+
+
+def test_every_cli_hint_a_tool_call_can_meet_reads_naturally_to_a_tool_caller() -> None:
+    for hint in every_cli_hint():
+        assert garbled(server.for_agents(hint)) == [], hint
+    assert server.for_agents(
+        "the API is slow or unreachable; try again, or raise --request-timeout"
+    ) == (
+        "the API is slow or unreachable; try again, or start the server with a larger "
+        "`daytona-cli --request-timeout SECONDS mcp`"
+    )
+    assert server.for_agents("check the path given to --env-file") == (
+        "check the path given to --env-file"
+    )

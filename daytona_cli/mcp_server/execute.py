@@ -49,6 +49,18 @@ def kill_running(app: AppContext) -> None:
             app.output.info(f"could not delete the session {session.id}: {exc}")
 
 
+class CommandCut(Exception):
+    """A command that did not get to its end (its timeout ran out, or following it failed)
+    after writing ``stdout`` and ``stderr`` so far: the output is kept with the ``error``, as
+    ``sandbox exec --json`` keeps it (``exitCode`` null)."""
+
+    def __init__(self, error: CliError, stdout: str, stderr: str) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.stdout = stdout
+        self.stderr = stderr
+
+
 class CommandResult(TypedDict):
     """What a command did: its exit code (-1: it could not be started, or a signal killed it)
     and its output."""
@@ -68,8 +80,11 @@ def run_command(
     (decoded as UTF-8, invalid bytes replaced); on a server without a toolbox proxy, or a
     daemon without sessions, both come merged in ``stdout`` from the one-shot route.
 
-    Errors: a timeout is a :class:`CliError` of category ``timeout``; a lost answer has reason
-    ``EXEC_UNKNOWN`` (the command may have run); the rest as the client raises them.
+    Errors: a timeout in a session is a :class:`CommandCut` around a :class:`CliError` of
+    category ``timeout``, with the output so far, as is any failure once the command wrote
+    something; the one-shot route's timeout is that error alone (the API discards the output);
+    a lost answer has reason ``EXEC_UNKNOWN`` (the command may have run); the rest as the
+    client raises them.
     """
     session = app.client().toolbox.session(sandbox, session_id())
     if session is not None:
@@ -102,40 +117,59 @@ def _in_session(
     delay = POLL_FIRST
     code: int | None = None
     exited_at = 0.0
-    while True:
-        raw = session.logs(command_id)
-        done = _output(raw, markers)
-        if done is not None:
-            return done
-        if code is None:
-            code = session.exit_code(command_id)
-            exited_at = clock.monotonic()
-        elif clock.monotonic() - exited_at >= DRAIN:
-            return _output(raw, markers, code) or {"exitCode": code, "stdout": "", "stderr": ""}
-        if deadline is not None and clock.monotonic() >= deadline:
-            raise CliError(
-                Category.TIMEOUT,
-                f"the command timed out after {timeout} s and was killed",
-                hint="raise timeout, or write output to a file in the sandbox and read it after",
-            )
-        left = None if deadline is None else max(0.0, deadline - clock.monotonic())
-        clock.sleep(delay if left is None else min(delay, left))
-        delay = min(2 * delay, POLL_CAP)
+    raw = b""
+    try:
+        while True:
+            raw = session.logs(command_id)
+            done = _output(raw, markers)
+            if done is not None:
+                return done
+            if code is None:
+                code = session.exit_code(command_id)
+                exited_at = clock.monotonic()
+            elif clock.monotonic() - exited_at >= DRAIN:
+                return _output(raw, markers, code) or {"exitCode": code, "stdout": "", "stderr": ""}
+            if deadline is not None and clock.monotonic() >= deadline:
+                raise CliError(
+                    Category.TIMEOUT,
+                    f"the command timed out after {timeout} s and was killed",
+                    hint="raise `timeout`, or write output to a file in the sandbox and read it "
+                    "after",
+                )
+            left = None if deadline is None else max(0.0, deadline - clock.monotonic())
+            clock.sleep(delay if left is None else min(delay, left))
+            delay = min(2 * delay, POLL_CAP)
+    except CliError as err:
+        stdout, stderr, _code = _scan(raw, markers, cut=True)
+        if err.category is Category.TIMEOUT or stdout or stderr:
+            raise CommandCut(err, stdout, stderr) from None
+        raise
 
 
 def _output(raw: bytes, markers: EndMarkers, code: int | None = None) -> CommandResult | None:
     """The command's result once the whole log is in (both end markers), or with ``code``
     when the shell ended without them; else None."""
-    fresh = EndMarkers(markers.token)  # the whole log so far, scanned from its start
-    demux = Demux()
-    kept: dict[int, bytearray] = {STDOUT: bytearray(), STDERR: bytearray()}
-    for target, data in fresh.feed(demux.feed(raw) + demux.flush()):
-        kept[target] += data
-    code = fresh.exit_code if fresh.exit_code is not None else code
+    stdout, stderr, marked = _scan(raw, markers)
+    code = marked if marked is not None else code
     if code is None:
         return None
-    text = {key: bytes(value).decode("utf-8", "replace") for key, value in kept.items()}
-    return {"exitCode": code, "stdout": text[STDOUT], "stderr": text[STDERR]}
+    return {"exitCode": code, "stdout": stdout, "stderr": stderr}
+
+
+def _scan(raw: bytes, markers: EndMarkers, *, cut: bool = False) -> tuple[str, str, int | None]:
+    """stdout and stderr in the whole log so far without the end markers (decoded as UTF-8,
+    invalid bytes replaced), and the exit code they carry; ``cut``: the command will write no
+    more, so bytes held back as the possible start of a marker are output after all."""
+    fresh = EndMarkers(markers.token)  # the whole log so far, scanned from its start
+    demux = Demux()
+    pieces = fresh.feed(demux.feed(raw) + demux.flush())
+    if cut:
+        pieces += fresh.flush()
+    kept: dict[int, bytearray] = {STDOUT: bytearray(), STDERR: bytearray()}
+    for target, data in pieces:
+        kept[target] += data
+    stdout, stderr = (bytes(kept[key]).decode("utf-8", "replace") for key in (STDOUT, STDERR))
+    return stdout, stderr, fresh.exit_code
 
 
 def _one_shot(

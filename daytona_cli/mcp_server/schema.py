@@ -38,6 +38,8 @@ CHANGES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_wor
 LIFECYCLE = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
 )
+# Idempotent in the spec's sense, of effects: a delete repeated deletes nothing more, though
+# its answer may then be not_found (unless ignore_not_found).
 DESTRUCTIVE = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
 )
@@ -84,6 +86,21 @@ class Sandbox(BaseModel):
     id: str = Field(description="The sandbox's ID.")
     name: str | None = Field(default=None, description="Its name (its ID when none was given).")
     state: str | None = Field(default=None, description="Its state: started, stopped, ...")
+
+
+class Deletion(BaseModel):
+    """The sandbox being deleted or deleted, the API's object as it is; or, when it was not
+    found and ignore_not_found was true, ``{"notFound": true}`` alone."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str | None = Field(default=None, description="The sandbox's ID (absent when not found).")
+    name: str | None = Field(default=None, description="Its name, as it was before the delete.")
+    state: str | None = Field(default=None, description="Its state: destroying, destroyed.")
+    notFound: bool | None = Field(  # in the API's case, as its own fields
+        default=None,
+        description="True when there was no such sandbox and ignore_not_found made that a "
+        "success (nothing was deleted).",
+    )
 
 
 class SandboxList(BaseModel):
@@ -169,12 +186,22 @@ def _one_sandbox(server: MCPServer[Any], answer: Answer, session: Session) -> No
             bool, Field(description="Return once it is gone, not once deletion started.")
         ] = False,
         timeout: WaitSeconds = DEFAULT_WAIT_TIMEOUT,
-    ) -> Annotated[CallToolResult, Sandbox]:
-        """Delete a sandbox and everything in it; this cannot be undone. Deleting one that
-        is already being deleted succeeds."""
+        ignore_not_found: Annotated[
+            bool,
+            Field(
+                description="A missing sandbox is not an error: the answer is then "
+                '{"notFound": true} (as after a delete with wait, or by name).'
+            ),
+        ] = False,
+    ) -> Annotated[CallToolResult, Deletion]:
+        """Delete a sandbox and everything in it; this cannot be undone. Deleting one by ID
+        again while it is still being deleted succeeds; once it is gone (at once when named by
+        name) it is not found, an error unless ignore_not_found is true."""
         return answer(
             "delete_sandbox",
-            lambda: tools.delete_sandbox(session, sandbox, wait=wait, timeout=timeout),
+            lambda: tools.delete_sandbox(
+                session, sandbox, wait=wait, timeout=timeout, ignore_not_found=ignore_not_found
+            ),
         )
 
 
@@ -214,8 +241,8 @@ def _execute(server: MCPServer[Any], answer: Answer, session: Session) -> None:
             Field(
                 ge=1,
                 le=MAX_SECONDS,
-                description="Kill the command after this many seconds (a timeout error); "
-                "default: no limit.",
+                description="Kill the command after this many seconds: a timeout error that "
+                "still carries its output so far (exitCode null); default: no limit.",
             ),
         ] = None,
         start: Annotated[
@@ -223,7 +250,8 @@ def _execute(server: MCPServer[Any], answer: Answer, session: Session) -> None:
         ] = False,
     ) -> Annotated[CallToolResult, CommandOutput]:
         """Run a shell command in a started sandbox and return its exit code and output. A
-        sandbox that is not started is an error unless start is true."""
+        sandbox that is not started is an error unless start is true. A command cut short (its
+        timeout) is an error that still carries its stdout and stderr so far, exitCode null."""
         return answer(
             "execute_command",
             lambda: tools.execute_command(

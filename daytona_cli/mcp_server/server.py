@@ -11,7 +11,8 @@ run's output at stderr).
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -81,7 +82,7 @@ def answer(session: Session, name: str, work: Callable[[], ToolResult]) -> CallT
     try:
         result = work()
     except Unfinished as exc:
-        return failure(session, name, exc.error, exc.made)
+        return failure(session, name, exc.error, exc.made, exc.text)
     except CliError as err:
         return failure(session, name, err)
     except Exception as exc:  # a bug: reported as the CLI reports one, and the server goes on
@@ -93,10 +94,15 @@ def answer(session: Session, name: str, work: Callable[[], ToolResult]) -> CallT
 
 
 def failure(
-    session: Session, name: str, err: CliError, made: JSONObject | None = None
+    session: Session,
+    name: str,
+    err: CliError,
+    made: JSONObject | None = None,
+    more: str | None = None,
 ) -> CallToolResult:
     """A tool error: the CLI's JSON error (and what was made before it failed) as structured
-    content, its ``error: message; hint`` line as text, and that line on stderr (the log)."""
+    content, its ``error: message; hint`` line as text (then ``more``, what was made, on lines
+    of its own), and that line on stderr (the log)."""
     out = session.app.output
     # No "run with --debug" advice: an agent cannot restart the server it is talking to.
     err.hint = hint_for(err, debug=True)
@@ -107,8 +113,9 @@ def failure(
     if body["error"]["hint"]:
         line += f"; {body['error']['hint']}"
     out.info(f"{name}: {line}")
+    told = line if more is None else f"{line}\n{more}"
     return CallToolResult(
-        content=[TextContent(type="text", text=line)],
+        content=[TextContent(type="text", text=told)],
         structured_content={**body, **(made or {})},
         is_error=True,
     )
@@ -124,9 +131,42 @@ _TOOL_FOR = {
 }
 
 
+SERVER_OPTIONS = ("env-file", "request-timeout", "debug")
+"""Options of the server's own command line (``daytona-cli --env-file FILE mcp``): no tool
+takes them, so they keep their CLI form."""
+
+_PHRASES = (
+    (" or --dockerfile", ""),  # create_sandbox builds from an image only
+    (
+        "drop the resource flags, or build from an image with --image IMAGE",
+        "leave out cpu, memory and disk, or build from an image: pass `image`",
+    ),
+    (
+        "(or a file named with --env-file)",
+        "(or a file named by the server's command, `daytona-cli --env-file FILE mcp`), then "
+        "restart the server",
+    ),
+    (
+        "name a file holding it with --env-file",
+        "name a file holding it in the server's command, `daytona-cli --env-file FILE mcp`",
+    ),
+    (
+        "pass --env-file .env if you trust that file",
+        "start the server with `daytona-cli --env-file .env mcp` if you trust that file",
+    ),
+    (
+        "raise --request-timeout",
+        "start the server with a larger `daytona-cli --request-timeout SECONDS mcp`",
+    ),
+)
+"""CLI advice with no word-for-word counterpart in the tools, as a tool caller can act on it."""
+
+
 def for_agents(text: str) -> str:
     """A CLI message in the words of the tools: ``daytona-cli sandbox get ID`` becomes the
-    ``get_sandbox`` tool on ``ID``, an option ``--cpu`` the input ``cpu``."""
+    ``get_sandbox`` tool on ``ID``, an option ``--cpu`` (with its metavar, ``--image IMAGE``)
+    the input `` `cpu` ``; the server's own options (:data:`SERVER_OPTIONS`) are said as its
+    command line, and phrases without a counterpart are reworded (:data:`_PHRASES`)."""
     import re
 
     def tool(match: re.Match[str]) -> str:
@@ -136,13 +176,20 @@ def for_agents(text: str) -> str:
         target = match.group(2)
         return f"the {name} tool" + (f" on {target}" if target else "")
 
+    def option(match: re.Match[str]) -> str:
+        if match.group(1) in SERVER_OPTIONS:
+            return match.group(0)
+        return f"`{match.group(1).replace('-', '_')}`"
+
+    for cli, tools_words in _PHRASES:
+        text = text.replace(cli, tools_words)
     text = re.sub(
         r"`daytona-cli sandbox list -l ([^=`\s]+)=([^`\s]*)`",
         lambda m: f'the list_sandboxes tool with labels {{"{m.group(1)}": "{m.group(2)}"}}',
         text,
     )
     text = re.sub(r"`daytona-cli sandbox (\w+)(?: ([^`\s-][^`\s]*))?[^`]*`", tool, text)
-    return re.sub(r"(?<![\w-])--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), text)
+    return re.sub(r"(?<![\w`-])--([a-z][a-z-]*)(?: [A-Z]{2,}\b)?", option, text)
 
 
 def internal_error(session: Session, exc: Exception) -> CliError:
@@ -172,7 +219,29 @@ def serve(session: Session) -> None:
     """Serve MCP on stdin/stdout until the host closes stdin, or stops the server with SIGTERM
     or Ctrl-C (:func:`stop_on_signals`)."""
     stop_on_signals(session)
-    build_server(session).run(transport="stdio")
+    with _standard_streams():
+        build_server(session).run(transport="stdio")
+
+
+@contextmanager
+def _standard_streams() -> Iterator[None]:
+    """``sys.stdin`` as the SDK's stdio transport wants it (it reads its ``buffer``): when the
+    process was started without one (``<&-``: Python's is then None), /dev/null, as for every
+    command (``streams.py``), so that the server ends at once, exit 0, as with ``< /dev/null``.
+    (A closed stdout needs nothing here: the run points ``sys.stdout`` at its streams, where a
+    closed one is /dev/null already.)"""
+    import os
+    import sys
+
+    if sys.stdin is not None:
+        yield
+        return
+    with open(os.devnull, encoding="utf-8") as null:
+        sys.stdin = null
+        try:
+            yield
+        finally:
+            sys.stdin = None
 
 
 STOP_GRACE = 3.0

@@ -56,10 +56,15 @@ def sandbox(heading: str, item: JSONObject, now: datetime) -> str:
 def command(result: JSONObject) -> str:
     """``exit code N``, what -1 means, then the output (stdout, and stderr when there is any)."""
     code = result["exitCode"]
-    lines = [f"exit code {code}" + (f"; {CANNOT_START_OR_KILLED}" if code == -1 else "")]
+    head = f"exit code {code}" + (f"; {CANNOT_START_OR_KILLED}" if code == -1 else "")
+    return "\n".join([head, output(result)])
+
+
+def output(result: JSONObject) -> str:
+    """A command's stdout and stderr, each under its heading when there is any, or
+    ``(no output)``: after its exit code, or after the error that cut it short."""
+    lines = []
     for stream in ("stdout", "stderr"):
         if result[stream]:
             lines += [f"--- {stream} ---", result[stream].rstrip("\n")]
-    if not (result["stdout"] or result["stderr"]):
-        lines.append("(no output)")
-    return "\n".join(lines)
+    return "\n".join(lines or ["(no output)"])

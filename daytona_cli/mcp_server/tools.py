@@ -24,11 +24,12 @@ from daytona_cli.commands.sandbox.create import submit
 from daytona_cli.commands.sandbox.create_body import CreateOptions
 from daytona_cli.commands.sandbox.delete import delete_one
 from daytona_cli.context import AppContext
-from daytona_cli.errors import CliError, usage
+from daytona_cli.errors import Category, CliError, usage
 from daytona_cli.mcp_server import summaries
-from daytona_cli.mcp_server.execute import run_command
+from daytona_cli.mcp_server.execute import CommandCut, run_command
 from daytona_cli.params import check_identifier, check_states
 from daytona_cli.render.sandbox import describe
+from daytona_cli.render.text import inert
 from daytona_cli.states import GONE
 from daytona_cli.types import JSONObject
 
@@ -46,12 +47,15 @@ class ToolResult:
 
 class Unfinished(Exception):
     """A failure after the tool changed something: the error, and what it made (``made``, the
-    created sandbox under ``sandbox``), so that an agent can find and remove it."""
+    created sandbox under ``sandbox``; a command's ``exitCode`` null and output so far), so
+    that an agent can find and remove it, or read what the command did; ``text`` says it after
+    the error line."""
 
-    def __init__(self, error: CliError, made: JSONObject) -> None:
+    def __init__(self, error: CliError, made: JSONObject, text: str | None = None) -> None:
         super().__init__(error.message)
         self.error = error
         self.made = made
+        self.text = text
 
 
 class Session:
@@ -90,13 +94,18 @@ def _first(pages: Iterable[list[JSONObject]], limit: int) -> tuple[list[JSONObje
 
 def _pairs(mapping: Mapping[str, str] | None, what: str) -> dict[str, str]:
     """Labels or variables: keys not empty and without ``=``, no control characters (what
-    ``--label KEY=VALUE`` accepts)."""
+    ``--label KEY=VALUE`` accepts), a variable's a name the shell can export (``--env``)."""
     pairs = dict(mapping or {})
     for key, value in pairs.items():
         if not key.strip() or "=" in key:
             raise usage(f"{what}: invalid key {key!r}", hint="keys are names without '='")
         if not key.isprintable() or not str(value).isprintable():
             raise usage(f"{what} {key!r}: control characters are not allowed")
+        if what == "env" and not (key.isidentifier() and key.isascii()):  # as parse_env
+            raise usage(
+                f"env: {key!r} is not a shell variable name",
+                hint='use letters, digits and _, not starting with a digit: {"DEBUG": "1"}',
+            )
     return pairs
 
 
@@ -175,11 +184,23 @@ def get_sandbox(session: Session, target: str) -> ToolResult:
     return ToolResult(sandbox, summaries.sandbox(heading, sandbox, app.clock.now()))
 
 
-def delete_sandbox(session: Session, target: str, *, wait: bool, timeout: float) -> ToolResult:
-    """``deleteSandbox``, safe to repeat (``sandbox delete``): returns once deletion started,
-    or with ``wait`` once the sandbox is gone (at most ``timeout`` seconds)."""
+def delete_sandbox(
+    session: Session, target: str, *, wait: bool, timeout: float, ignore_not_found: bool = False
+) -> ToolResult:
+    """``deleteSandbox``, as ``sandbox delete``: returns once deletion started, or with
+    ``wait`` once the sandbox is gone (at most ``timeout`` seconds). Repeated by ID while it is
+    being deleted, it succeeds; once it is gone (or by name, at once) it is not found, which
+    ``ignore_not_found`` makes a success, ``{"notFound": true}``, as ``--ignore-not-found``."""
     app = session.ready()
-    done = delete_one(app, Target(key=check_identifier(target)), wait=wait, timeout=timeout)
+    key = check_identifier(target)
+    try:
+        done = delete_one(app, Target(key=key), wait=wait, timeout=timeout)
+    except CliError as err:
+        if err.category is Category.NOT_FOUND and ignore_not_found:
+            return ToolResult(
+                {"notFound": True}, f"Sandbox {inert(key)} not found; nothing to delete."
+            )
+        raise
     return ToolResult(done.result, done.message + ".")
 
 
@@ -215,14 +236,20 @@ def execute_command(
     start: bool = False,
 ) -> ToolResult:
     """Run one shell command line in a started sandbox (``start`` starts it first, waiting as
-    ``sandbox exec --start`` does); ``{exitCode, stdout, stderr}``, never retried once sent."""
+    ``sandbox exec --start`` does); ``{exitCode, stdout, stderr}``, never retried once sent.
+    A command cut short (its timeout, a failure while following it) is :class:`Unfinished`
+    with its output so far and ``exitCode`` null."""
     app = session.ready()
     if not command.strip():
         raise usage("empty command", hint="give a shell command line, e.g. echo hello")
     sandbox = require_started(
         app, check_identifier(target), start=start, start_hint=NOT_STARTED_HINT
     )
-    result = run_command(app, sandbox, command, cwd=cwd, timeout=timeout)
+    try:
+        result = run_command(app, sandbox, command, cwd=cwd, timeout=timeout)
+    except CommandCut as cut:  # (as `sandbox exec --json` after a timeout: exitCode null)
+        so_far: JSONObject = {"exitCode": None, "stdout": cut.stdout, "stderr": cut.stderr}
+        raise Unfinished(cut.error, so_far, summaries.output(so_far)) from None
     return ToolResult(dict(result), summaries.command(dict(result)))
 
 
