@@ -107,6 +107,23 @@ def test_ctrl_c_in_a_selected_bulk_action_reports_every_target_as_json(
     assert "3 never started" in error["message"]
 
 
+def test_ctrl_c_in_a_selected_bulk_action_names_each_target_once_in_the_table(
+    cli: Cli, fake: FakeDaytona, five: list[dict[str, object]]
+) -> None:
+    interrupt_at(fake, "POST", 2)
+    result = cli("sandbox", "stop", "-l", "team=a", "--yes", "--parallel", "1")
+    assert result.exit_code == 130, result
+    table = [row.split("\t") for row in result.stdout.splitlines()]
+    assert sorted(row[2] for row in table) == sorted(
+        ["stopped", IN_FLIGHT, NOT_STARTED, NOT_STARTED, NOT_STARTED]
+    )
+    # The error counts them, pointing at the table, rather than naming them all again.
+    assert result.stderr.splitlines()[-1] == (
+        "error: interrupted: 1 finished; 1 in flight carry on in the background (see the "
+        "table above); 3 never started (see the table above)"
+    )
+
+
 # -- run_all on its own -------------------------------------------------------------------------
 
 

@@ -97,7 +97,8 @@ def run_bulk(app: AppContext, verb: Verb, opts: BulkOptions, action: Action) -> 
         _report(app, verb, opts, stopped.outcomes)
         if len(targets) == 1 and stopped.cause is not None:
             raise stopped.cause from None  # it says what carries on and how to follow it up
-        raise _interrupted(stopped.outcomes) from None
+        shown = opts.selector.active and not opts.json_output  # the table names each one
+        raise _interrupted(stopped.outcomes, named=not shown) from None
     failures = [outcome.error for outcome in outcomes if outcome.error is not None]
     _report(app, verb, opts, outcomes)
     if failures:
@@ -240,13 +241,16 @@ def _report_stop(app: AppContext, outcomes: list[Outcome], *, named: bool) -> No
         app.output.error(stopped[0])
 
 
-def _interrupted(outcomes: list[Outcome]) -> CliError:
-    """Ctrl-C in a bulk action: which finished, which were in flight, which never started."""
+def _interrupted(outcomes: list[Outcome], *, named: bool = True) -> CliError:
+    """Ctrl-C in a bulk action: which finished, which were in flight, which never started
+    (by name unless ``named`` is off: the table above has just named every one)."""
 
     def names(kind: str | None) -> list[str]:
         return [o.target.label() for o in outcomes if o.skipped == kind]
 
     def listed(labels: list[str]) -> str:
+        if not named:
+            return "see the table above"
         shown = ", ".join(labels[:SHOWN])
         return shown + (f", …and {len(labels) - SHOWN} more" if len(labels) > SHOWN else "")
 
