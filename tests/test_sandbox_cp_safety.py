@@ -656,3 +656,41 @@ def test_a_toolbox_error_that_is_not_about_one_file_stops_the_folder_download_na
     )
     assert len(fake.requests_to("GET", DOWNLOAD)) == 1
     assert [p.name for p in (isolated / "back").iterdir()] == []
+
+
+# -- 10. a destination that names an open descriptor -----------------------------------------------
+
+
+@pytest.mark.parametrize("dest", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
+def test_a_download_to_dev_stdout_writes_to_the_stream_and_keeps_what_is_around_it(
+    fake: FakeDaytona, served: str, tmp_path: Path, dest: str
+) -> None:
+    """Opening /dev/stdout afresh would truncate the file the shell redirected to, and writing
+    through the link (a temporary renamed over it) would replace it: both lost what the shell
+    wrote before and after. The descriptor is written to as it is, like ``-``."""
+    fake.add_sandbox("box")
+    fake.host_path("box", "f.txt").write_text("hello\n")
+    (tmp_path / "logs").mkdir()
+    log = tmp_path / "logs" / "build.log"
+    log.write_text("important log\n")
+    env = {**os.environ, "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served}
+    script = f'echo before; "$0" sandbox cp box:f.txt {dest}; echo "rc=$?"; echo after'
+    ran = subprocess.run(["sh", "-c", f"{{ {script}; }} >> {log}", str(CLI)], env=env,
+                         capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "", "")
+    assert log.read_text() == "important log\nbefore\nhello\nrc=0\nafter\n"
+    assert [p.name for p in log.parent.iterdir()] == ["build.log"]  # no temporary beside it
+
+
+def test_a_download_to_dev_stdout_into_a_pipe_works_and_to_dev_stderr_goes_there(
+    fake: FakeDaytona, served: str
+) -> None:
+    fake.add_sandbox("box")
+    fake.host_path("box", "f.txt").write_text("hello\n")
+    piped = installed(served, "sandbox", "cp", "box:f.txt", "/dev/stdout")
+    assert (piped.returncode, piped.stdout, piped.stderr) == (0, "hello\n", "")
+    to_stderr = installed(served, "sandbox", "cp", "box:f.txt", "/dev/stderr")
+    assert (to_stderr.returncode, to_stderr.stdout, to_stderr.stderr) == (0, "", "hello\n")
+    folder = installed(served, "sandbox", "cp", "-r", "box:.", "/dev/stdout")
+    assert folder.returncode == 1
+    assert folder.stderr.startswith("error: box:/home/daytona is a folder: it cannot go to /dev/")

@@ -9,10 +9,12 @@ sandbox's work directory and ``~`` at its home (``GetWorkDir``, ``GetUserHomeDir
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
+import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, BinaryIO
@@ -249,17 +251,19 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
     if kind is not None and kind != "a symbolic link":  # a link is read through, as cp reads it
         # The daemon would open it and wait (a pipe for a writer): nothing would ever come.
         raise CliError(Category.OTHER, f"{source} is {kind}: only files and folders can be copied")
-    if dest == STDIO:
+    descriptor = STDOUT if dest == STDIO else descriptor_of(dest)
+    if descriptor is not None:
         if info["isDir"]:
-            raise CliError(Category.OTHER, f"{source} is a folder: it cannot go to stdout")
-        streams = app.runtime.streams
-        shown_here = streams.stdout_tty
+            where = "stdout" if dest == STDIO else dest
+            raise CliError(Category.OTHER, f"{source} is a folder: it cannot go to {where}")
+        write, shown_here = _descriptor_sink(app, descriptor)
         with out.transfer(name, info.get("size"), data_on_terminal=shown_here) as advance:
-            download_stdout(files, source.path, streams.write_bytes, advance)
+            download_stdout(files, source.path, write, advance)
         return
     target, shown = local_target(app.runtime.cwd, dest, name, bool(info["isDir"]))
     if not info["isDir"]:
-        with out.transfer(name, info.get("size")) as advance:
+        on_terminal = _is_terminal(target)
+        with out.transfer(name, info.get("size"), data_on_terminal=on_terminal) as advance:
             download_file(files, source.path, target, info, advance)
         return
     if not recursive:
@@ -281,6 +285,55 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
         download_tree(files, tree, advance, done, source.sandbox, refuse)
     if refused:
         raise not_copied(len(refused), done.count, shown)
+
+
+STDOUT = 1
+_DESCRIPTOR_PATH = re.compile(r"^/(?:dev/fd|proc/self/fd)/(\d+)$")
+_NAMED_DESCRIPTORS = {"/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def descriptor_of(dest: str) -> int | None:
+    """The open descriptor a local destination names (``/dev/stdout``, ``/dev/fd/N``,
+    ``/proc/self/fd/N``), or None. Written to as it is, like ``-``: opening the path would open
+    what is behind it afresh (a file truncated, or a rename over it losing what the shell
+    wrote before and after)."""
+    if dest in _NAMED_DESCRIPTORS:
+        return _NAMED_DESCRIPTORS[dest]
+    found = _DESCRIPTOR_PATH.match(dest)
+    return int(found.group(1)) if found else None
+
+
+def _descriptor_sink(app: AppContext, descriptor: int) -> tuple[Callable[[bytes], None], bool]:
+    """How to write to ``descriptor``, and whether it is a terminal (no progress bar then)."""
+    streams = app.runtime.streams
+    if descriptor == STDOUT:
+        return streams.write_bytes, streams.stdout_tty
+    if descriptor == 2:
+        return functools.partial(streams.write_bytes, to_stderr=True), streams.stderr_tty
+    try:
+        terminal = os.isatty(descriptor)
+        os.fstat(descriptor)
+    except OSError as exc:
+        raise local_error("write", f"/dev/fd/{descriptor}", exc) from None
+
+    def write(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+
+    return write, terminal
+
+
+def _is_terminal(target: Path) -> bool:
+    """Whether writing ``target`` puts the bytes on a terminal (``/dev/tty``)."""
+    try:
+        descriptor = os.open(target, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return os.isatty(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _upload(app: AppContext, files: SandboxFiles, source: Source, dest: Remote,
