@@ -235,7 +235,7 @@ def drive_exec_stream(cli: Cli, fake: FakeDaytona, tmp: Path) -> None:
         served = Cli(fake, cli.workdir, url=url)
         result = ok(served("sandbox", "exec", "streamer", "--", "echo out; echo err >&2"))
         assert (result.stdout, result.stderr) == ("out\n", "err\n")
-        ok(served("sandbox", "exec", "streamer", "--", "echo bye; exit 3"), 3)  # ends the shell
+        ok(served("sandbox", "exec", "streamer", "--", "echo bye; kill -KILL $$"), 126)  # the shell
         piped = ok(served("sandbox", "exec", "-i", "streamer", "--", "wc -l", stdin="a\nb\n"))
         assert piped.stdout.strip() == "2"
         typed = served("sandbox", "exec", "-i", "streamer", "--", "read a; echo $a", stdin="x\n",

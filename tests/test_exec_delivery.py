@@ -52,7 +52,7 @@ def still_running(pid_file: Path) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("line", "code"), [("echo one; echo two >&2; echo three", 0), ("echo one; exit 3", 3)],
+    ("line", "code"), [("echo one; echo two >&2; echo three", 0), ("echo one; kill -KILL $$", 126)],
     ids=["markers", "shell-ended"],
 )  # fmt: skip
 def test_output_that_arrives_long_after_the_exit_code_is_all_written(
@@ -62,7 +62,10 @@ def test_output_that_arrives_long_after_the_exit_code_is_all_written(
     result = served_cli("sandbox", "exec", "box", "--", line)
     out = "one\nthree\n" if code == 0 else "one\n"
     assert (result.exit_code, result.stdout) == (code, out)
-    assert result.stderr == ("two\n" if code == 0 else "")
+    if code == 0:
+        assert result.stderr == "two\n"
+    else:  # the shell itself was killed: the daemon reports -1, which exec explains
+        assert result.stderr.startswith("error: the sandbox reported exit code -1:")
     # Ended by the markers, the exit code is never asked for; without them, once, at the end.
     asked = [
         r for r in fake.requests_to("GET", SESSION_COMMAND) if not r.url.path.endswith("/logs")
@@ -155,3 +158,18 @@ def test_a_background_process_without_setsid_ends_with_the_session(
     while still_running(pid_file) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not still_running(pid_file)
+
+
+def test_an_exit_trap_runs_and_exit_ends_the_command_not_the_session(
+    served_cli: Cli, fake: FakeDaytona, box: dict[str, Any]
+) -> None:
+    """As under ``sh -c``: the command runs in a subshell, so its EXIT trap runs when it ends,
+    and ``exit 3`` ends it there, the end markers following at once (no wait for the
+    stream to close, no exit code to ask for)."""
+    line = 'trap "echo trapped" EXIT; echo x; exit 3'
+    result = served_cli("sandbox", "exec", "box", "--", line)
+    assert (result.exit_code, result.stdout, result.stderr) == (3, "x\ntrapped\n", "")
+    asked = [
+        r for r in fake.requests_to("GET", SESSION_COMMAND) if not r.url.path.endswith("/logs")
+    ]
+    assert asked == []

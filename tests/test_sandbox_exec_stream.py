@@ -212,7 +212,7 @@ def test_quoting_survives_and_the_line_is_sent_unchanged_inside_its_wrapper(
         "",
     )
     [command] = started_commands(fake)
-    assert command.startswith("{ eval " + shlex.quote(shlex.join(argv)) + "\n}")
+    assert command.startswith("( eval " + shlex.quote(shlex.join(argv)) + "\n)")
 
 
 @pytest.mark.parametrize(

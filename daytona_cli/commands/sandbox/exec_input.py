@@ -29,7 +29,9 @@ INPUT_DIR = ".cache/daytona-cli"
 
 def wrapped(line: str, *, cwd: str | None, env: dict[str, str], stdin: str | None) -> str:
     """The command line for a session: ``line`` run by ``eval`` (so that a syntax error in it
-    is reported, with status 1 or 2, instead of swallowing what follows it), in ``cwd`` (exit
+    is reported, with status 1 or 2, instead of swallowing what follows it) in a subshell (so
+    that ``exit`` ends the command, not the session's shell, and ``trap ... EXIT`` runs, as
+    under ``sh -c``), in ``cwd`` (exit
     126 when the shell cannot change to it; ``~`` is the user's home), with ``env`` exported,
     reading stdin from the shell word ``stdin`` (None: the session's input pipe, for typed
     input)."""
@@ -40,7 +42,7 @@ def wrapped(line: str, *, cwd: str | None, env: dict[str, str], stdin: str | Non
     if cwd is not None:
         body = f"if cd -- {directory_word(cwd)}; then\n{body}else (exit {CANNOT_START}); fi\n"
     redirect = f" < {stdin}" if stdin is not None else ""
-    return f"{{ {body}}}{redirect}"
+    return f"( {body}){redirect}"
 
 
 def directory_word(path: str) -> str:
