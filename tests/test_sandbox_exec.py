@@ -782,3 +782,24 @@ def test_a_merged_answer_lost_early_is_not_blamed_on_the_apis_limit(
     assert result.exit_code == 125
     assert "may have run" in result.stderr
     assert "without --merged" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "body"),
+    [
+        (["echo", "--json", "hi"], {"command": "echo --json hi"}),
+        (["ls", "-la", "/"], {"command": "ls -la /"}),
+        (["--cwd", "/tmp", "echo", "a", "--cwd", "b"], {"command": "echo a --cwd b", "cwd": "/tmp"}),
+        (["-e", "X=1", "echo", "-e", "x"], {"command": "echo -e x", "envs": {"X": "1"}}),
+        (["echo", "--", "x"], {"command": "echo -- x"}),
+        (["--", "echo", "--help"], {"command": "echo --help"}),
+    ],
+    ids=["--json", "-la", "--cwd both sides", "-e both sides", "-- in the command", "with --"],
+)  # fmt: skip
+def test_the_first_word_after_the_sandbox_begins_the_command_even_without_the_separator(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any], args: list[str], body: dict[str, Any]
+) -> None:
+    """As ``docker exec``: a command's own options are never taken for exec's."""
+    result = cli("sandbox", "exec", "demo", *args)
+    assert result.exit_code == 0, result
+    assert bodies(fake.requests_to("POST", PROXY)) == [body]

@@ -457,3 +457,12 @@ def test_an_unexpected_ssh_command_is_never_run_and_its_token_is_revoked(
     assert ssh.argv() is None
     [revoke] = fake.requests_to("DELETE", f"/sandbox/{demo['id']}/ssh-access")
     assert revoke.url.params["token"] == token
+
+
+def test_the_remote_commands_own_options_need_no_separator(cli: Cli, fake: FakeDaytona) -> None:
+    """As ``docker exec``: the first word after the sandbox begins the remote command."""
+    fake.add_sandbox("demo")
+    result = cli("sandbox", "ssh", "demo", "--print", "ls", "-la", "--json", env={"PATH": ""})
+    assert result.exit_code == 0, result
+    access = only_access(fake)
+    assert result.stdout == f"ssh -p 2222 -- {access['token']}@{HOST} 'ls -la --json'\n"

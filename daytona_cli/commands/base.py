@@ -113,6 +113,44 @@ class Command(TyperCommand):
         return rest
 
 
+class TargetThenCommand(Command):
+    """A command of the form ``NAME_OR_ID [options] [--] COMMAND [ARG...]`` (exec, ssh): the
+    first word after the sandbox begins the remote command, so its own options (``ls -la``,
+    ``echo --json``) are never taken for ours even without ``--``, as ``docker exec`` does."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _separated(args, _value_options(self.get_params(ctx))))
+
+
+def _value_options(params: list[Any]) -> set[str]:
+    """The option words that take a value (``--cwd``, ``-e``), not flags."""
+    return {
+        word
+        for param in params
+        if getattr(param, "param_type_name", "") == "option" and not getattr(param, "is_flag", True)
+        for word in param.opts
+    }
+
+
+def _separated(args: list[str], takes_value: set[str]) -> list[str]:
+    """``args`` with ``--`` put before the second positional word, unless one is there."""
+    positionals = 0
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word == "--":
+            return args
+        if word.startswith("-") and word != "-":
+            if word in takes_value:
+                index += 1  # its value is the next word, whatever it looks like
+        else:
+            positionals += 1
+            if positionals == 2:
+                return [*args[:index], "--", *args[index:]]
+        index += 1
+    return args
+
+
 class Group(TyperGroup):
     """A group of commands: whole summaries, and aliases (``ls`` for ``list``) shown beside names.
 

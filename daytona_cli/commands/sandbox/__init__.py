@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from daytona_cli.commands.base import Command, group_with_aliases, help_when_no_command
+from daytona_cli.commands.base import (
+    Command,
+    TargetThenCommand,
+    group_with_aliases,
+    help_when_no_command,
+)
 from daytona_cli.commands.sandbox import cp, create, delete, get, lifecycle, wait
 from daytona_cli.commands.sandbox import exec as exec_module
 from daytona_cli.commands.sandbox import list as list_module
@@ -31,5 +36,5 @@ app.command("archive", cls=Command)(pause_module.archive)
 app.command("wait", cls=Command)(wait.wait)
 app.command("exec", cls=exec_module.ExecCommand)(exec_module.exec_)
 app.command("cp", cls=cp.CpCommand)(cp.cp)
-app.command("ssh", cls=Command)(ssh_module.ssh)
+app.command("ssh", cls=TargetThenCommand)(ssh_module.ssh)
 app.command("preview-url", cls=Command)(preview_module.preview_url)

@@ -15,7 +15,7 @@ import typer
 from daytona_cli.client.redact import MIN_SECRET_LENGTH
 from daytona_cli.client.stream import preload
 from daytona_cli.client.toolbox import EXEC_API_LIMIT_SECONDS
-from daytona_cli.commands.base import Command, seconds
+from daytona_cli.commands.base import TargetThenCommand, seconds
 from daytona_cli.commands.options import TargetArgument
 from daytona_cli.commands.sandbox.common import require_started
 from daytona_cli.commands.sandbox.exec_common import (
@@ -32,7 +32,7 @@ from daytona_cli.params import check_identifier, parse_env
 from daytona_cli.types import JSONObject
 
 
-class ExecCommand(Command):
+class ExecCommand(TargetThenCommand):
     """exec's own failures, usage errors included, exit 125, apart from the codes the remote
     command has for itself (which may be 125 too: the error line on stderr tells them apart).
 
@@ -274,6 +274,8 @@ def exec_(
 ) -> None:
     """Run a command in a sandbox and exit with its exit code.
 
+    The first word after the sandbox begins the command (-- before it is optional), so its
+    own options are never taken for exec's: exec's options go before it.
     The command's stdout and stderr stream to ours as they are produced, byte for byte.
     There is no time limit unless --timeout. Ctrl-C kills the remote command (exit 130),
     except with --merged: the one-shot route cannot stop it.
