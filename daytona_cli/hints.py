@@ -59,7 +59,10 @@ def _hint(err: CliError) -> str | None:
         return f"the sandbox may have been created; look for it with {find}"
     if err.reason is Reason.NOT_PAUSABLE:
         stop = f"`daytona-cli sandbox stop {err.subject}`" if err.subject else "`sandbox stop`"
-        return f"only VM sandboxes (class linux-vm or windows) can pause; stop it with {stop}"
+        return (
+            "only VM sandboxes (class linux-vm or windows) can pause; a container sandbox "
+            f"stops instead ({stop}), which frees its CPU and memory too"
+        )
     if err.reason is not None and err.reason in _BY_REASON:
         return _BY_REASON[err.reason]
     if err.status is None:

@@ -332,6 +332,14 @@ class Output:
         """True when a person can answer: stdin and stderr are terminals and no_input is off."""
         return self.streams.stdin_tty and self.streams.stderr_tty and not no_input
 
+    def passed_through(self, data: bytes, *, to_stderr: bool) -> None:
+        """A command's output has just been written as it is: when it went to the terminal
+        stderr is on (the same screen) and left the cursor mid-line, the next message starts
+        on a fresh line rather than after ``y^C``."""
+        tty = self.streams.stderr_tty if to_stderr else self.streams.stdout_tty
+        if tty and self.streams.stderr_tty and data:
+            self._midline = not data.endswith(b"\n")
+
     def confirm(self, question: str, lines: Sequence[str] = ()) -> bool:
         """Show ``lines`` (the CLI's own text, already inert), then ask on the terminal; the
         caller checks :meth:`can_prompt` first."""

@@ -748,3 +748,16 @@ def test_debug_never_shows_the_values_given_with_e(
     assert (result.exit_code, result.stdout) == (0, "same\n")
     assert "export TOKEN=" in result.stderr  # the command line is shown...
     assert secret not in result.stderr  # ...without the value
+
+
+@pytest.mark.parametrize("tty", [True, False], ids=["terminal", "pipes"])
+def test_an_error_after_output_left_mid_line_starts_on_a_fresh_line(
+    served_cli: Cli, fake: FakeDaytona, box: dict[str, Any], tty: bool
+) -> None:
+    """On a terminal, stdout and stderr share the screen: the line must not start after
+    ``partial`` (or ``y^C``). In pipes each stream is its own, and nothing is added."""
+    result = served_cli("sandbox", "exec", "box", "--timeout", "1", "--",
+                        "printf partial; sleep 5", tty=tty, env={"NO_COLOR": "1"})  # fmt: skip
+    assert (result.exit_code, result.stdout) == (124, "partial")
+    expected = "error: the command timed out after 1 s"
+    assert result.stderr.startswith("\n" + expected if tty else expected), result

@@ -22,7 +22,8 @@ from tests.test_readme import says
 VM = {"sandboxClass": "linux-vm"}
 NOT_PAUSABLE = (
     "Pausing is not supported for this sandbox; only VM sandboxes (class linux-vm or windows) "
-    "can pause; stop it with `daytona-cli sandbox stop {target}`"
+    "can pause; a container sandbox stops instead (`daytona-cli sandbox stop {target}`), which "
+    "frees its CPU and memory too"
 )
 
 

@@ -33,6 +33,7 @@ from daytona_cli.commands.sandbox.exec_input import TypedInput, uploaded_stdin, 
 from daytona_cli.context import AppContext
 from daytona_cli.errors import EXEC_TIMEOUT, Category, CliError
 from daytona_cli.interrupts import FirstInterrupt
+from daytona_cli.output import Output
 from daytona_cli.streams import Streams
 from daytona_cli.types import JSONObject
 
@@ -62,9 +63,10 @@ def session_id() -> str:
 class Sink:
     """The command's output: written byte for byte as it comes, or kept for ``--json``."""
 
-    def __init__(self, streams: Streams, keep: bool) -> None:
+    def __init__(self, streams: Streams, keep: bool, output: Output | None = None) -> None:
         self.streams = streams
         self.keep = keep
+        self.output = output
         self.kept = {STDOUT: bytearray(), STDERR: bytearray()}
 
     def write(self, pieces: list[tuple[int, bytes]]) -> None:
@@ -73,6 +75,8 @@ class Sink:
                 self.kept[target] += data
             else:
                 self.streams.write_bytes(data, to_stderr=target == STDERR)
+                if self.output is not None:
+                    self.output.passed_through(data, to_stderr=target == STDERR)
 
     def json(self, exit_code: int | None) -> JSONObject:
         """``{"exitCode", "stdout", "stderr"}``; text that is not UTF-8 is replaced."""
@@ -84,7 +88,7 @@ def run_streaming(app: AppContext, sandbox: JSONObject, session: ToolboxSession,
                   opts: ExecOptions) -> int | None:  # fmt: skip
     """Run the command in ``session``; the exit code to leave with, or None when the
     daemon has no session API (nothing was run; the caller falls back to one-shot)."""
-    sink = Sink(app.runtime.streams, keep=opts.json_output)
+    sink = Sink(app.runtime.streams, keep=opts.json_output, output=app.output)
     started = threading.Event()
     try:
         with FirstInterrupt(on_terminate=lambda: setattr(app, "terminated", True)):
