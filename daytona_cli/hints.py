@@ -69,6 +69,8 @@ def _hint(err: CliError) -> str | None:
         return None
     if err.status in _BY_STATUS:
         return _BY_STATUS[err.status]
+    if err.status == 409 and "already exists" in err.message.lower():
+        return "choose another name, or use that sandbox (`daytona-cli sandbox list` shows it)"
     if err.status == 404 and err.subject is not None:
         return "list sandboxes with `daytona-cli sandbox list`"
     if err.status == 429:

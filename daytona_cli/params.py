@@ -104,8 +104,9 @@ def check_choice(value: str | None, allowed: Sequence[str], option: str) -> str 
 
 def check_identifier(value: str, what: str = "sandbox name or ID") -> str:
     """Reject what cannot be a name or ID before sending it anywhere."""
+    names = "names and IDs are shown by `daytona-cli sandbox list`"
     if not value or not value.strip():
-        raise usage(f"empty {what}")
+        raise usage(f"empty {what}", hint=names if what.startswith("sandbox") else None)
     if len(value) > MAX_IDENTIFIER_LENGTH:
         raise usage(f"{what} is longer than {MAX_IDENTIFIER_LENGTH} characters")
     if not value.isprintable():

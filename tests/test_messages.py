@@ -434,3 +434,22 @@ def test_a_message_ending_in_a_full_stop_loses_it_before_the_hint(
     [line] = result.stderr.splitlines()
     assert "Server disconnected without sending a response; " in line, line
     assert ".;" not in line
+
+
+def test_a_name_already_taken_says_what_to_do(cli: Cli, fake: FakeDaytona) -> None:
+    fake.add_sandbox("c1")
+    result = cli("sandbox", "create", "--name", "c1")
+    assert result.exit_code == 5, result
+    [line] = result.stderr.splitlines()
+    assert line.endswith(
+        "; choose another name, or use that sandbox (`daytona-cli sandbox list` shows it)"
+    ), line
+
+
+def test_an_empty_sandbox_name_says_where_names_are(cli: Cli, fake: FakeDaytona) -> None:
+    result = cli("sandbox", "get", "")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == (
+        "error: empty sandbox name or ID; names and IDs are shown by `daytona-cli sandbox list`"
+    )
+    assert fake.requests == []

@@ -679,7 +679,8 @@ def test_a_name_already_taken_is_a_409_that_exits_5(cli: Cli, fake: FakeDaytona)
     assert (result.exit_code, result.stdout, result.stderr) == (
         5,
         "",
-        "error: Sandbox with name taken already exists\n",
+        "error: Sandbox with name taken already exists; choose another name, or use that "
+        "sandbox (`daytona-cli sandbox list` shows it)\n",
     )
     assert fake.sandbox("taken") == existing
     assert len(fake.sandboxes) == 1

@@ -803,3 +803,13 @@ def test_the_first_word_after_the_sandbox_begins_the_command_even_without_the_se
     result = cli("sandbox", "exec", "demo", *args)
     assert result.exit_code == 0, result
     assert bodies(fake.requests_to("POST", PROXY)) == [body]
+
+
+def test_a_minus_one_under_json_is_explained_on_stderr_too(
+    cli: Cli, fake: FakeDaytona, demo: dict[str, Any]
+) -> None:
+    result = cli("sandbox", "exec", "demo", "--json", "--", "kill -9 $$")
+    assert result.exit_code == 126
+    assert result.json()["exitCode"] == -1
+    error = json.loads(result.stderr)["error"]
+    assert error["message"].startswith("the sandbox reported exit code -1:")

@@ -126,8 +126,8 @@ def run_one_shot(app: AppContext, sandbox: JSONObject, opts: ExecOptions) -> int
         out.json({"exitCode": exit_code, "stdout": result, "stderr": "", "result": result})
     else:
         app.runtime.streams.write_bytes(answer["result"].encode("utf-8", "surrogateescape"))
-        if exit_code == -1:
-            out.error(CANNOT_START_OR_KILLED)
+    if exit_code == -1:  # under --json too: the JSON's -1 needs saying what it means
+        out.error(CANNOT_START_OR_KILLED)
     return exit_status(exit_code)
 
 

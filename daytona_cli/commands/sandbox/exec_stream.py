@@ -121,7 +121,7 @@ def run_streaming(app: AppContext, sandbox: JSONObject, session: ToolboxSession,
         raise CliError(Category.INTERRUPTED, f"{word}{killed}") from None
     if opts.json_output:
         app.output.json(sink.json(code))
-    elif code == -1:
+    if code == -1:  # under --json too: the JSON's -1 needs saying what it means
         app.output.error(CANNOT_START_OR_KILLED)
     return exit_status(code)
 
