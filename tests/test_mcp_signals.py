@@ -1,6 +1,7 @@
-"""`daytona-cli mcp` stops when its host stops it (SIGTERM) or a person presses Ctrl-C: at
-once, idle or in the middle of a command, and a running command's session is deleted first.
-Real processes over stdio, spoken to in raw JSON-RPC lines.
+"""`daytona-cli mcp` stops when its host stops it (SIGTERM), closes stdin, or a person presses
+Ctrl-C: at once, idle or in the middle of a command, and a running command's session is deleted
+first; a call the host cancels kills its command too. Real processes over stdio, spoken to in
+raw JSON-RPC lines.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from mcp.types import LATEST_PROTOCOL_VERSION
 from daytona_cli.interrupts import REPEAT_WINDOW
 from tests.conftest import API_KEY, CLI
 from tests.fake_daytona import FakeDaytona
-from tests.fake_fixtures import wait_until
+from tests.fake_fixtures import is_running, wait_until
 from tests.faults_helpers import FaultyFake
 
 
@@ -173,3 +174,75 @@ def test_a_later_ctrl_c_during_the_tidy_up_exits_at_once_and_says_what_may_still
         "not have been stopped\n"
     ), log
     assert "daytona-cli mcp: stopped" not in log
+
+
+# The command's own process: its ID written where the test can find it, then the long wait.
+LONG_COMMAND = "sh -c 'echo $$ > pid; exec sleep 100'; echo late > file"
+
+
+def call_long_command(server: subprocess.Popen[bytes], fake: FakeDaytona) -> tuple[int, Path]:
+    """Start :data:`LONG_COMMAND` in a new sandbox as request 2: the remote sleep's process ID,
+    and where its ``file`` would be written were it not stopped."""
+    box = fake.add_sandbox("busy")
+    send(server, {"id": 2, "method": "tools/call", "params": {
+        "name": "execute_command", "arguments": {"sandbox": "busy", "command": LONG_COMMAND},
+    }})  # fmt: skip
+    pid_file = fake.host_path(box["id"], "pid")
+    wait_until(lambda: pid_file.is_file() and pid_file.read_text().strip().isdigit())
+    pid = int(pid_file.read_text())
+    assert is_running(pid)
+    return pid, fake.host_path(box["id"], "file")
+
+
+def test_closing_stdin_in_a_command_kills_it_and_the_server_ends(
+    fake: FakeDaytona, served: str, isolated: Path
+) -> None:
+    server = start(served, isolated)
+    try:
+        initialize(server)
+        pid, late = call_long_command(server, fake)
+        assert server.stdin is not None
+        server.stdin.close()  # the host goes away
+        began = time.monotonic()
+        assert stopped_within(server, 10) == 0
+        assert time.monotonic() - began < 5
+        assert server.stderr is not None
+        log = server.stderr.read().decode()
+        assert not is_running(pid), log
+        assert fake.sessions_of("busy") == [], log
+        assert fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*"), log
+        time.sleep(0.2)
+        assert not late.exists()
+    finally:
+        if server.poll() is None:
+            server.kill()
+        for stream in (server.stdin, server.stdout, server.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_a_cancelled_call_kills_its_command_and_the_server_goes_on(
+    fake: FakeDaytona, served: str, isolated: Path
+) -> None:
+    server = start(served, isolated)
+    try:
+        initialize(server)
+        pid, late = call_long_command(server, fake)
+        send(server, {"method": "notifications/cancelled", "params": {"requestId": 2}})
+        wait_until(lambda: not is_running(pid), timeout=5)
+        wait_until(lambda: fake.sessions_of("busy") == [], timeout=5)
+        assert fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*")
+        # The cancelled request is never answered; the next one is.
+        send(server, {"id": 3, "method": "tools/list"})
+        assert server.stdout is not None
+        assert json.loads(server.stdout.readline())["id"] == 3
+        assert server.stdin is not None
+        server.stdin.close()
+        assert stopped_within(server, 10) == 0
+        assert not late.exists()
+    finally:
+        if server.poll() is None:
+            server.kill()
+        for stream in (server.stdin, server.stdout, server.stderr):
+            if stream is not None:
+                stream.close()

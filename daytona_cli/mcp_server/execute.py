@@ -32,6 +32,10 @@ DRAIN = 1.0
 session's shell itself (``exit 3``, a signal) never prints them."""
 
 
+STOP_GRACE = 3.0
+"""Seconds a stopping server, or a cancelled call, gives itself to delete the sessions of
+commands still running."""
+
 _RUNNING: set[ToolboxSession] = set()
 """Sessions of commands running now, for :func:`kill_running` when the server is stopped."""
 _LOCK = threading.Lock()
@@ -47,6 +51,37 @@ def kill_running(app: AppContext) -> None:
             session.delete()
         except Exception as exc:
             app.output.info(f"could not delete the session {session.id}: {exc}")
+
+
+class Cancel:
+    """How a cancelled tool call stops its command from outside the thread that follows it
+    (the host sent ``notifications/cancelled``, or closed stdin): :meth:`stop` deletes the
+    command's session, which kills the command, and the follow then fails and ends."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.session: ToolboxSession | None = None
+
+    def stop(self, app: AppContext) -> None:
+        """Ask for the command to stop, and delete its session if it has one (a failure is
+        only noted on stderr); a session made after this is deleted by its own call."""
+        with _LOCK:
+            self.requested = True
+            session = self.session
+        if session is None:
+            return
+        try:
+            session.delete()
+        except Exception as exc:
+            app.output.info(f"could not delete the session {session.id}: {exc}")
+
+    def made(self, session: ToolboxSession) -> None:
+        """``session`` exists now: from here :meth:`stop` deletes it; raises if the call was
+        cancelled already (its caller's clean-up then deletes it)."""
+        with _LOCK:
+            if self.requested:
+                raise CliError(Category.INTERRUPTED, "the call was cancelled")
+            self.session = session
 
 
 class CommandCut(Exception):
@@ -71,12 +106,19 @@ class CommandResult(TypedDict):
 
 
 def run_command(
-    app: AppContext, sandbox: JSONObject, command: str, *, cwd: str | None, timeout: int | None
+    app: AppContext,
+    sandbox: JSONObject,
+    command: str,
+    *,
+    cwd: str | None,
+    timeout: int | None,
+    cancel: Cancel | None = None,
 ) -> CommandResult:
     """Run ``command`` (one shell command line) once in the started ``sandbox``; never retried.
 
     ``cwd`` is the working directory in the sandbox; ``timeout`` kills the command (its session
-    deleted) after that many seconds, None or 0 for no limit. stdout and stderr come apart
+    deleted) after that many seconds, None or 0 for no limit; ``cancel`` stops it from
+    another thread (:class:`Cancel`). stdout and stderr come apart
     (decoded as UTF-8, invalid bytes replaced); on a server without a toolbox proxy, or a
     daemon without sessions, both come merged in ``stdout`` from the one-shot route.
 
@@ -97,6 +139,8 @@ def run_command(
                 if not session.missing_api(err):
                     raise  # (a daemon without sessions falls through to the one-shot route)
             else:
+                if cancel is not None:
+                    cancel.made(session)
                 return _in_session(app, session, command, cwd, timeout)
         finally:
             with _LOCK:

@@ -6,6 +6,8 @@ its return annotation is its output schema. The work is in ``tools.py``.
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -13,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from daytona_cli.commands.base import MAX_SECONDS
 from daytona_cli.commands.options import DEFAULT_RESTORE_TIMEOUT, DEFAULT_WAIT_TIMEOUT
 from daytona_cli.mcp_server import tools
+from daytona_cli.mcp_server.execute import STOP_GRACE, Cancel
 from daytona_cli.mcp_server.tools import Session, ToolResult
 from daytona_cli.params import MAX_IDENTIFIER_LENGTH
 from daytona_cli.states import LISTABLE_STATES
@@ -225,7 +228,7 @@ def _lifecycle(server: MCPServer[Any], answer: Answer, session: Session) -> None
 
 def _execute(server: MCPServer[Any], answer: Answer, session: Session) -> None:
     @server.tool(name="execute_command", title="Run a command in a sandbox", annotations=RUNS_CODE)
-    def execute_command(
+    async def execute_command(
         sandbox: SandboxRef,
         command: Annotated[
             str,
@@ -252,12 +255,32 @@ def _execute(server: MCPServer[Any], answer: Answer, session: Session) -> None:
         """Run a shell command in a started sandbox and return its exit code and output. A
         sandbox that is not started is an error unless start is true. A command cut short (its
         timeout) is an error that still carries its stdout and stderr so far, exitCode null."""
-        return answer(
-            "execute_command",
-            lambda: tools.execute_command(
-                session, sandbox, command, cwd=cwd, timeout=timeout, start=start
+        cancel = Cancel()
+        return await cancellable(
+            session,
+            cancel,
+            lambda: answer(
+                "execute_command",
+                lambda: tools.execute_command(
+                    session, sandbox, command, cwd=cwd, timeout=timeout, start=start, cancel=cancel
+                ),
             ),
         )
+
+
+async def cancellable(
+    session: Session, cancel: Cancel, work: Callable[[], CallToolResult]
+) -> CallToolResult:
+    """``work`` in a worker thread, given up when the call is cancelled (the SDK cancels the
+    call's task on ``notifications/cancelled``, and every call's when stdin ends), and its
+    command then killed (``cancel``; at most :data:`STOP_GRACE` seconds): a thread the SDK
+    waited for instead would keep the command, the call and the server going to its end."""
+    try:
+        return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+    except anyio.get_cancelled_exc_class():
+        with anyio.CancelScope(shield=True), anyio.move_on_after(STOP_GRACE):
+            await anyio.to_thread.run_sync(cancel.stop, session.app, abandon_on_cancel=True)
+        raise
 
 
 # create_sandbox's inputs.

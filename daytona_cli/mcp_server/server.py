@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from daytona_cli import __version__
 from daytona_cli.errors import Category, CliError, usage
 from daytona_cli.hints import hint_for
+from daytona_cli.mcp_server.execute import STOP_GRACE
 from daytona_cli.mcp_server.schema import TOOL_NAMES, register_tools
 from daytona_cli.mcp_server.tools import Session, ToolResult, Unfinished
 from daytona_cli.types import JSONObject
@@ -244,8 +245,6 @@ def _standard_streams() -> Iterator[None]:
             sys.stdin = None
 
 
-STOP_GRACE = 3.0
-"""Seconds a stopping server gives itself to delete the sessions of commands still running."""
 MAY_STILL_RUN = "commands still running in sandboxes may not have been stopped"
 
 

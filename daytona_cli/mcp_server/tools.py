@@ -26,7 +26,7 @@ from daytona_cli.commands.sandbox.delete import delete_one
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError, usage
 from daytona_cli.mcp_server import summaries
-from daytona_cli.mcp_server.execute import CommandCut, run_command
+from daytona_cli.mcp_server.execute import Cancel, CommandCut, run_command
 from daytona_cli.params import check_identifier, check_states
 from daytona_cli.render.sandbox import describe
 from daytona_cli.render.text import inert
@@ -234,9 +234,11 @@ def execute_command(
     cwd: str | None = None,
     timeout: int | None = None,
     start: bool = False,
+    cancel: Cancel | None = None,
 ) -> ToolResult:
     """Run one shell command line in a started sandbox (``start`` starts it first, waiting as
-    ``sandbox exec --start`` does); ``{exitCode, stdout, stderr}``, never retried once sent.
+    ``sandbox exec --start`` does); ``{exitCode, stdout, stderr}``, never retried once sent;
+    ``cancel`` kills it from another thread.
     A command cut short (its timeout, a failure while following it) is :class:`Unfinished`
     with its output so far and ``exitCode`` null."""
     app = session.ready()
@@ -246,7 +248,7 @@ def execute_command(
         app, check_identifier(target), start=start, start_hint=NOT_STARTED_HINT
     )
     try:
-        result = run_command(app, sandbox, command, cwd=cwd, timeout=timeout)
+        result = run_command(app, sandbox, command, cwd=cwd, timeout=timeout, cancel=cancel)
     except CommandCut as cut:  # (as `sandbox exec --json` after a timeout: exitCode null)
         so_far: JSONObject = {"exitCode": None, "stdout": cut.stdout, "stderr": cut.stderr}
         raise Unfinished(cut.error, so_far, summaries.output(so_far)) from None
