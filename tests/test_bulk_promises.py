@@ -5,6 +5,8 @@ request and stops everything; Ctrl-C starts nothing more and says what became of
 from __future__ import annotations
 
 import json
+import signal
+import threading
 from collections.abc import Callable
 
 import httpx
@@ -122,6 +124,28 @@ def test_ctrl_c_in_a_selected_bulk_action_names_each_target_once_in_the_table(
         "error: interrupted: 1 finished; 1 in flight carry on in the background (see the "
         "table above); 3 never started (see the table above)"
     )
+
+
+def test_sigterm_in_a_bulk_action_says_terminated_and_exits_143(
+    cli: Cli, fake: FakeDaytona, five: list[dict[str, object]]
+) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("the run sets signal handlers only in the main thread")
+    real = fake.handler
+    seen = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal seen
+        if request.method == "POST" and request.url.path.startswith("/api/sandbox/"):
+            seen += 1
+            if seen == 2:
+                signal.raise_signal(signal.SIGTERM)  # the run's own handler takes it
+        return real(request)
+
+    fake.handler = handler  # type: ignore[method-assign]
+    result = cli("sandbox", "stop", "-l", "team=a", "--yes", "--parallel", "1")
+    assert result.exit_code == 143, result
+    assert result.stderr.splitlines()[-1].startswith("error: terminated: ")
 
 
 # -- run_all on its own -------------------------------------------------------------------------

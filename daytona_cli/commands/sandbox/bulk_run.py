@@ -98,7 +98,8 @@ def run_bulk(app: AppContext, verb: Verb, opts: BulkOptions, action: Action) -> 
         if len(targets) == 1 and stopped.cause is not None:
             raise stopped.cause from None  # it says what carries on and how to follow it up
         shown = opts.selector.active and not opts.json_output  # the table names each one
-        raise _interrupted(stopped.outcomes, named=not shown) from None
+        word = "terminated" if app.terminated else "interrupted"
+        raise _interrupted(stopped.outcomes, named=not shown, word=word) from None
     failures = [outcome.error for outcome in outcomes if outcome.error is not None]
     _report(app, verb, opts, outcomes)
     if failures:
@@ -241,7 +242,9 @@ def _report_stop(app: AppContext, outcomes: list[Outcome], *, named: bool) -> No
         app.output.error(stopped[0])
 
 
-def _interrupted(outcomes: list[Outcome], *, named: bool = True) -> CliError:
+def _interrupted(
+    outcomes: list[Outcome], *, named: bool = True, word: str = "interrupted"
+) -> CliError:
     """Ctrl-C in a bulk action: which finished, which were in flight, which never started
     (by name unless ``named`` is off: the table above has just named every one)."""
 
@@ -260,7 +263,7 @@ def _interrupted(outcomes: list[Outcome], *, named: bool = True) -> CliError:
         parts.append(f"{len(flying)} in flight carry on in the background ({listed(flying)})")
     if never:
         parts.append(f"{len(never)} never started ({listed(never)})")
-    return CliError(Category.INTERRUPTED, "interrupted: " + "; ".join(parts))
+    return CliError(Category.INTERRUPTED, f"{word}: " + "; ".join(parts))
 
 
 def _done_message(result: JSONObject, target: Target, verb: Verb) -> str:
