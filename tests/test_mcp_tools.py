@@ -306,14 +306,18 @@ def test_execute_command_answers_the_exit_code_and_stdout_and_stderr_apart(
 
 
 @pytest.mark.real_clock
-def test_a_command_that_ends_the_shell_itself_still_answers_its_exit_code(
-    agent: Agent, fake: FakeDaytona
+@pytest.mark.parametrize(
+    ("command", "code"), [("echo bye; exit 4", 4), ("echo bye; kill -KILL $$", -1)],
+    ids=["exit ends the subshell", "the session's shell killed"],
+)  # fmt: skip
+def test_a_command_that_exits_or_ends_the_shell_itself_still_answers_its_exit_code(
+    agent: Agent, fake: FakeDaytona, command: str, code: int
 ) -> None:
     fake.add_sandbox("demo")
-    result = agent.call("execute_command", sandbox="demo", command="echo bye; exit 4")
+    result = agent.call("execute_command", sandbox="demo", command=command)
     assert result.structured_content is not None
     assert (result.structured_content["exitCode"], result.structured_content["stdout"]) == (
-        4,
+        code,
         "bye\n",
     )
 

@@ -29,7 +29,7 @@ POLL_FIRST = 0.1
 POLL_CAP = 1.0
 DRAIN = 1.0
 """Seconds to wait for the end markers once the exit code is known: a command that ends the
-session's shell itself (``exit 3``, a signal) never prints them."""
+session's shell itself (``kill $$``, a signal) never prints them."""
 
 
 STOP_GRACE = 3.0

@@ -8,8 +8,8 @@ both tokens have arrived, everything the command wrote before them has too. The 
 taken out of the output; text before them on the same line (output without a final newline)
 is kept as it was. The shell's own exit status stays the command's.
 
-A command that ends the session's shell itself (``exit 3``, ``exec prog``) never prints the
-markers; the exit code is then watched for instead (exec_stream.py).
+A command that ends the session's shell itself (``kill $$``; it runs in a subshell, so ``exit 3``
+does not) never prints the markers; the exit code is then watched for instead (exec_stream.py).
 """
 
 from __future__ import annotations
