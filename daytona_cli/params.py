@@ -67,12 +67,18 @@ def parse_pairs(values: Sequence[str], what: str, option: str) -> dict[str, str]
     return pairs
 
 
+def is_shell_name(key: str) -> bool:
+    """Whether ``key`` is a variable name the shell can export: letters, digits and ``_``,
+    not starting with a digit."""
+    return key.isidentifier() and key.isascii()
+
+
 def parse_env(values: Sequence[str], option: str = "--env") -> dict[str, str]:
     """``KEY=VALUE`` environment variables: as :func:`parse_pairs`, and each key a name the
     shell can export (letters, digits and ``_``, not starting with a digit)."""
     for raw in values:
         key, sep, _value = raw.partition("=")
-        if not sep or not key.isidentifier() or not key.isascii():
+        if not sep or not is_shell_name(key):
             raise usage(
                 f"{option} expects KEY=VALUE with a shell variable name as KEY, got {raw!r}",
                 hint="e.g. -e DEBUG=1",

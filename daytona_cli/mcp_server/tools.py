@@ -27,7 +27,7 @@ from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError, usage
 from daytona_cli.mcp_server import summaries
 from daytona_cli.mcp_server.execute import Cancel, CommandCut, run_command
-from daytona_cli.params import check_identifier, check_states
+from daytona_cli.params import check_identifier, check_states, is_shell_name
 from daytona_cli.render.sandbox import describe
 from daytona_cli.render.text import inert
 from daytona_cli.states import GONE
@@ -101,7 +101,7 @@ def _pairs(mapping: Mapping[str, str] | None, what: str) -> dict[str, str]:
             raise usage(f"{what}: invalid key {key!r}", hint="keys are names without '='")
         if not key.isprintable() or not str(value).isprintable():
             raise usage(f"{what} {key!r}: control characters are not allowed")
-        if what == "env" and not (key.isidentifier() and key.isascii()):  # as parse_env
+        if what == "env" and not is_shell_name(key):  # as parse_env
             raise usage(
                 f"env: {key!r} is not a shell variable name",
                 hint='use letters, digits and _, not starting with a digit: {"DEBUG": "1"}',
