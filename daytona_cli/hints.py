@@ -67,6 +67,8 @@ def _hint(err: CliError) -> str | None:
         return _BY_REASON[err.reason]
     if err.status is None:
         return None
+    if err.status == 403 and err.category is not Category.AUTH:  # the daemon's: a path
+        return "the sandbox's user may not read or write that path: check its permissions there"
     if err.status in _BY_STATUS:
         return _BY_STATUS[err.status]
     if err.status == 409 and "already exists" in err.message.lower():

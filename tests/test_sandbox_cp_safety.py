@@ -694,3 +694,20 @@ def test_a_download_to_dev_stdout_into_a_pipe_works_and_to_dev_stderr_goes_there
     folder = installed(served, "sandbox", "cp", "-r", "box:.", "/dev/stdout")
     assert folder.returncode == 1
     assert folder.stderr.startswith("error: box:/home/daytona is a folder: it cannot go to /dev/")
+
+
+def test_a_file_the_sandbox_refuses_is_exit_1_about_the_path_not_the_key(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    """The daemon's 403 (``source`` DAYTONA_DAEMON) is about a path and the sandbox's user;
+    the API's 403 is about the key (exit 4)."""
+    fake.add_sandbox("box")
+    fake.host_path("box", "abslink").symlink_to("/etc/passwd")  # leads out: refused
+    result = cli("sandbox", "cp", "box:abslink", "copy")
+    assert (result.exit_code, result.stdout) == (1, "")
+    [line] = result.stderr.splitlines()
+    assert line == (
+        "error: open /home/daytona/abslink: permission denied; the sandbox's user may not read "
+        "or write that path: check its permissions there"
+    )
+    assert not (cli.workdir / "copy").exists()

@@ -93,6 +93,10 @@ def _not_daytona(response: httpx.Response, body: JSONObject | None) -> CliError 
     return CliError(Category.OTHER, message, status=status, reason=Reason.NOT_DAYTONA, host=host)
 
 
+DAEMON = "DAYTONA_DAEMON"
+"""The ``source`` of an error the sandbox's daemon answered (NOTES.md, Errors), not the API."""
+
+
 def error_from_response(response: httpx.Response, subject: str | None = None) -> CliError:
     """Map an HTTP error answer to a category; the message is the server's own, kept whole."""
     body = _error_body(response)
@@ -102,8 +106,11 @@ def error_from_response(response: httpx.Response, subject: str | None = None) ->
     message = _error_message(response, body)
     status = response.status_code
     text = (body or {}).get("code"), (body or {}).get("source")
+    category = _category(status, message)
+    if status == 403 and text[1] == DAEMON:
+        category = Category.OTHER  # the sandbox refused a path to its user, not the key
     return CliError(
-        _category(status, message),
+        category,
         message,
         status=status,
         # A web page instead of the API's JSON error: a gateway's, or not the API at all.
