@@ -601,10 +601,13 @@ def test_a_named_pipe_in_a_folder_download_is_left_out_with_a_warning_and_the_re
 
 
 def test_the_readme_says_special_files_are_left_out_both_ways_and_refused_alone() -> None:
-    says("In a folder copy, either way, links to folders and special files (named pipes, "
-         "sockets, devices) are left out, each with a warning naming it, and the rest are "
-         "copied (exit 0)")  # fmt: skip
-    says("A special file named alone is refused (exit 1) and nothing is asked of the toolbox")
+    says("In a folder copy, special files (named pipes, sockets, devices) are left out either "
+         "way, each with a warning naming it, and the rest are copied (exit 0)")  # fmt: skip
+    says("A special file named alone is refused (exit 1) either way, and nothing is asked of "
+         "the toolbox")  # fmt: skip
+    says("on the way down the daemon lists a link as what it leads to, so it is copied as that "
+         "folder, and a tree more than 40 folders deep (a link leading back up) is refused "
+         "before anything is copied")  # fmt: skip
 
 
 @pytest.mark.parametrize("dest", ["here", "-"])
@@ -711,3 +714,41 @@ def test_a_file_the_sandbox_refuses_is_exit_1_about_the_path_not_the_key(
         "or write that path: check its permissions there"
     )
     assert not (cli.workdir / "copy").exists()
+
+
+def test_a_local_named_pipe_is_refused_but_process_substitution_is_copied(
+    fake: FakeDaytona, served: str, tmp_path: Path
+) -> None:
+    """Opening a named pipe waits for a writer, perhaps for ever; ``<(...)`` has one."""
+    fake.add_sandbox("box")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    refused = installed(served, "sandbox", "cp", str(pipe), "box:p")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        f"error: {pipe} is a named pipe: only files and folders can be copied; pipe it in "
+        f"instead: `daytona-cli sandbox cp - SANDBOX:PATH < {pipe}`\n"
+    )
+    env = {**os.environ, "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served}
+    substituted = subprocess.run(["bash", "-c", f'"{CLI}" sandbox cp <(echo hi) box:ps'],
+                                 env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert (substituted.returncode, substituted.stderr) == (0, "")
+    assert fake.host_path("box", "ps").read_text() == "hi\n"
+
+
+def test_a_link_leading_back_up_the_tree_stops_a_folder_download_before_anything_is_copied(
+    cli: Cli, fake: FakeDaytona
+) -> None:
+    """The daemon lists a link as what it leads to: ``lp/up -> ..`` makes ``lp/up/lp/up/...``
+    a tree without end, until the kernel's 40 links (and the toolbox) give out."""
+    fake.add_sandbox("box")
+    (fake.host_path("box", "lp")).mkdir()
+    fake.host_path("box", "lp/f").write_text("x")
+    fake.host_path("box", "lp/up").symlink_to("..")
+    result = cli("sandbox", "cp", "-r", "box:lp", "lpd")
+    assert (result.exit_code, result.stdout) == (1, "")
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: /home/daytona/lp/up/lp/up/")
+    assert "is more than 40 folders below /home/daytona/lp: a link in the sandbox" in line
+    assert not (cli.workdir / "lpd").exists()
+    assert fake.requests_to("GET", "/toolbox-proxy/*/files/download") == []

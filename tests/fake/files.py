@@ -78,6 +78,8 @@ class SandboxFs:
             ) from None
         except NotADirectoryError:
             raise ApiError(400, f"stat {sandbox}: not a directory") from None
+        except OSError as exc:  # a link loop (ELOOP), a name too long: the daemon's error
+            raise ApiError(400, f"stat {sandbox}: {(exc.strerror or str(exc)).lower()}") from None
 
     def listing(self, path: str, depth: int) -> list[dict[str, Any]]:
         """``ListFiles``: the entries of a folder, ``depth`` levels down."""

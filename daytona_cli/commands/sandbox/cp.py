@@ -9,12 +9,10 @@ sandbox's work directory and ``~`` at its home (``GetWorkDir``, ``GetUserHomeDir
 
 from __future__ import annotations
 
-import functools
 import os
 import posixpath
-import re
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, BinaryIO
@@ -24,10 +22,14 @@ import typer
 from daytona_cli.client.files import SandboxFiles
 from daytona_cli.commands.base import Command
 from daytona_cli.commands.sandbox.cp_transfer import (
+    STDOUT,
     Done,
+    descriptor_of,
+    descriptor_sink,
     download_file,
     download_stdout,
     download_tree,
+    is_terminal,
     local_error,
     not_copied,
     remote_tree,
@@ -163,6 +165,13 @@ def local_source(app: AppContext, source: str, recursive: bool) -> Source:
         except OSError as exc:
             raise local_error("read", source, exc) from None
         return Source(source, local)
+    if local.is_fifo() and not source.startswith(("/dev/fd/", "/proc/")):
+        # Opening a named pipe waits for a writer, maybe for ever; `<(...)` (/dev/fd/N) has one.
+        raise CliError(
+            Category.OTHER,
+            f"{source} is a named pipe: only files and folders can be copied",
+            hint=f"pipe it in instead: `daytona-cli sandbox cp - SANDBOX:PATH < {source}`",
+        )
     return Source(source, local, open_source(local, source))
 
 
@@ -256,13 +265,13 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
         if info["isDir"]:
             where = "stdout" if dest == STDIO else dest
             raise CliError(Category.OTHER, f"{source} is a folder: it cannot go to {where}")
-        write, shown_here = _descriptor_sink(app, descriptor)
+        write, shown_here = descriptor_sink(app, descriptor)
         with out.transfer(name, info.get("size"), data_on_terminal=shown_here) as advance:
             download_stdout(files, source.path, write, advance)
         return
     target, shown = local_target(app.runtime.cwd, dest, name, bool(info["isDir"]))
     if not info["isDir"]:
-        on_terminal = _is_terminal(target)
+        on_terminal = is_terminal(target)
         with out.transfer(name, info.get("size"), data_on_terminal=on_terminal) as advance:
             download_file(files, source.path, target, info, advance)
         return
@@ -285,55 +294,6 @@ def _download(app: AppContext, files: SandboxFiles, source: Remote, dest: str,
         download_tree(files, tree, advance, done, source.sandbox, refuse)
     if refused:
         raise not_copied(len(refused), done.count, shown)
-
-
-STDOUT = 1
-_DESCRIPTOR_PATH = re.compile(r"^/(?:dev/fd|proc/self/fd)/(\d+)$")
-_NAMED_DESCRIPTORS = {"/dev/stdout": 1, "/dev/stderr": 2}
-
-
-def descriptor_of(dest: str) -> int | None:
-    """The open descriptor a local destination names (``/dev/stdout``, ``/dev/fd/N``,
-    ``/proc/self/fd/N``), or None. Written to as it is, like ``-``: opening the path would open
-    what is behind it afresh (a file truncated, or a rename over it losing what the shell
-    wrote before and after)."""
-    if dest in _NAMED_DESCRIPTORS:
-        return _NAMED_DESCRIPTORS[dest]
-    found = _DESCRIPTOR_PATH.match(dest)
-    return int(found.group(1)) if found else None
-
-
-def _descriptor_sink(app: AppContext, descriptor: int) -> tuple[Callable[[bytes], None], bool]:
-    """How to write to ``descriptor``, and whether it is a terminal (no progress bar then)."""
-    streams = app.runtime.streams
-    if descriptor == STDOUT:
-        return streams.write_bytes, streams.stdout_tty
-    if descriptor == 2:
-        return functools.partial(streams.write_bytes, to_stderr=True), streams.stderr_tty
-    try:
-        terminal = os.isatty(descriptor)
-        os.fstat(descriptor)
-    except OSError as exc:
-        raise local_error("write", f"/dev/fd/{descriptor}", exc) from None
-
-    def write(data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(descriptor, view) :]
-
-    return write, terminal
-
-
-def _is_terminal(target: Path) -> bool:
-    """Whether writing ``target`` puts the bytes on a terminal (``/dev/tty``)."""
-    try:
-        descriptor = os.open(target, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
-    except OSError:
-        return False
-    try:
-        return os.isatty(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _upload(app: AppContext, files: SandboxFiles, source: Source, dest: Remote,

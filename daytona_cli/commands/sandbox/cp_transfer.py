@@ -11,8 +11,10 @@ beside the file the link leads to. Modes come from ``FileInfo.permissions`` on t
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import posixpath
+import re
 import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -135,6 +137,55 @@ def not_copied(count: int, copied: int, where: str) -> CliError:
 # -- down -----------------------------------------------------------------------------------------
 
 
+STDOUT = 1
+_DESCRIPTOR_PATH = re.compile(r"^/(?:dev/fd|proc/self/fd)/(\d+)$")
+_NAMED_DESCRIPTORS = {"/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def descriptor_of(dest: str) -> int | None:
+    """The open descriptor a local destination names (``/dev/stdout``, ``/dev/fd/N``,
+    ``/proc/self/fd/N``), or None. Written to as it is, like ``-``: opening the path would open
+    what is behind it afresh (a file truncated, or a rename over it losing what the shell
+    wrote before and after)."""
+    if dest in _NAMED_DESCRIPTORS:
+        return _NAMED_DESCRIPTORS[dest]
+    found = _DESCRIPTOR_PATH.match(dest)
+    return int(found.group(1)) if found else None
+
+
+def descriptor_sink(app: AppContext, descriptor: int) -> tuple[Callable[[bytes], None], bool]:
+    """How to write to ``descriptor``, and whether it is a terminal (no progress bar then)."""
+    streams = app.runtime.streams
+    if descriptor == STDOUT:
+        return streams.write_bytes, streams.stdout_tty
+    if descriptor == 2:
+        return functools.partial(streams.write_bytes, to_stderr=True), streams.stderr_tty
+    try:
+        terminal = os.isatty(descriptor)
+        os.fstat(descriptor)
+    except OSError as exc:
+        raise local_error("write", f"/dev/fd/{descriptor}", exc) from None
+
+    def write(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+
+    return write, terminal
+
+
+def is_terminal(target: Path) -> bool:
+    """Whether writing ``target`` puts the bytes on a terminal (``/dev/tty``)."""
+    try:
+        descriptor = os.open(target, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return os.isatty(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def download_file(files: SandboxFiles, source: str, target: Path, info: JSONObject,
                   advance: Advance) -> None:  # fmt: skip
     """``source`` to ``target``, through a temporary file renamed at the end (straight into
@@ -222,13 +273,26 @@ class Tree:
         return sum(int(info.get("size") or 0) for _, _, info in self.files)
 
 
+MAX_DEPTH = 40
+"""Folders below the one a download copies, at most: Linux follows at most 40 links in a path."""
+
+
 def remote_tree(files: SandboxFiles, source: str, target: Path, info: JSONObject) -> Tree:
     """The sandbox folder ``source`` as a :class:`Tree` landing at ``target`` (one listing per
-    folder)."""
+    folder). The daemon lists a link as what it leads to, so a link to a folder is a folder
+    here; one leading back up the tree would never end, so more than :data:`MAX_DEPTH` folders
+    deep is an error, before anything is copied."""
     tree = Tree()
     pending = [(source, target, info)]
     while pending:
         folder, place, folder_info = pending.pop()
+        if len(place.relative_to(target).parts) > MAX_DEPTH:
+            raise CliError(
+                Category.OTHER,
+                f"{folder} is more than {MAX_DEPTH} folders below {source}: a link in the "
+                "sandbox that leads back up the tree? Nothing was copied",
+                hint="copy a folder further down, or remove that link in the sandbox",
+            )
         tree.folders.append((folder, place, mode_of(folder_info)))
         for entry in files.listing(folder):
             path = posixpath.join(folder, str(entry["name"]))
