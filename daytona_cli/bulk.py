@@ -91,7 +91,7 @@ class Target:
         return describe({"name": self.name, "id": self.ident})
 
 
-NOT_STARTED = "not started"
+NOT_STARTED = "not tried"  # not "not started": a start's table would read as a state
 IN_FLIGHT = "in flight"
 
 

@@ -87,8 +87,8 @@ def test_ctrl_c_in_a_named_bulk_action_says_what_finished_flew_and_never_started
     assert deletes == ["a1", "a2"]
     last = result.stderr.splitlines()[-1]
     assert last.startswith("error: interrupted: 2 finished")
-    assert "1 in flight carry on in the background (a3)" in last
-    assert "2 never started (a4, a5)" in last
+    assert "1 in flight, carrying on in the background (a3)" in last
+    assert "2 never tried (a4, a5); running the same command again is safe" in last
     assert fake.sandbox("a4") is not None and fake.sandbox("a5") is not None
 
 
@@ -106,7 +106,7 @@ def test_ctrl_c_in_a_selected_bulk_action_reports_every_target_as_json(
     assert [record["ok"] for record in records].count(True) == 1
     error = json.loads(result.stderr.splitlines()[-1])["error"]
     assert error["code"] == "interrupted"
-    assert "3 never started" in error["message"]
+    assert "3 never tried" in error["message"]
 
 
 def test_ctrl_c_in_a_selected_bulk_action_names_each_target_once_in_the_table(
@@ -121,8 +121,9 @@ def test_ctrl_c_in_a_selected_bulk_action_names_each_target_once_in_the_table(
     )
     # The error counts them, pointing at the table, rather than naming them all again.
     assert result.stderr.splitlines()[-1] == (
-        "error: interrupted: 1 finished; 1 in flight carry on in the background (see the "
-        "table above); 3 never started (see the table above)"
+        "error: interrupted: 1 finished; 1 in flight, carrying on in the background; 3 never "
+        "tried (see the table above); running the same command again is safe: what is done "
+        "already counts as done"
     )
 
 
@@ -220,5 +221,5 @@ def test_ctrl_c_on_a_large_bulk_action_names_twenty_and_counts_the_rest(
     result = cli("sandbox", "delete", *names, "--yes", "--parallel", "1")
     assert result.exit_code == 130
     last = result.stderr.splitlines()[-1]
-    assert "28 never started (n02, n03," in last and ", …and 8 more)" in last
+    assert "28 never tried (n02, n03," in last and ", …and 8 more)" in last
     assert len(last) < 600

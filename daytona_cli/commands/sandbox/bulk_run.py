@@ -245,7 +245,7 @@ def _report_stop(app: AppContext, outcomes: list[Outcome], *, named: bool) -> No
 def _interrupted(
     outcomes: list[Outcome], *, named: bool = True, word: str = "interrupted"
 ) -> CliError:
-    """Ctrl-C in a bulk action: which finished, which were in flight, which never started
+    """Ctrl-C in a bulk action: which finished, which were in flight, which were never tried
     (by name unless ``named`` is off: the table above has just named every one)."""
 
     def names(kind: str | None) -> list[str]:
@@ -253,17 +253,24 @@ def _interrupted(
 
     def listed(labels: list[str]) -> str:
         if not named:
-            return "see the table above"
+            return ""
         shown = ", ".join(labels[:SHOWN])
-        return shown + (f", …and {len(labels) - SHOWN} more" if len(labels) > SHOWN else "")
+        return (
+            f" ({shown}, …and {len(labels) - SHOWN} more)" if len(labels) > SHOWN else f" ({shown})"
+        )
 
     finished, flying, never = names(None), names(IN_FLIGHT), names(NOT_STARTED)
     parts = [f"{len(finished)} finished"]
     if flying:
-        parts.append(f"{len(flying)} in flight carry on in the background ({listed(flying)})")
+        parts.append(f"{len(flying)} in flight, carrying on in the background{listed(flying)}")
     if never:
-        parts.append(f"{len(never)} never started ({listed(never)})")
-    return CliError(Category.INTERRUPTED, f"{word}: " + "; ".join(parts))
+        parts.append(f"{len(never)} never tried{listed(never)}")
+    told = "; ".join(parts) + ("" if named else " (see the table above)")
+    return CliError(
+        Category.INTERRUPTED,
+        f"{word}: {told}",
+        hint="running the same command again is safe: what is done already counts as done",
+    )
 
 
 def _done_message(result: JSONObject, target: Target, verb: Verb) -> str:
