@@ -752,3 +752,13 @@ def test_a_link_leading_back_up_the_tree_stops_a_folder_download_before_anything
     assert "is more than 40 folders below /home/daytona/lp: a link in the sandbox" in line
     assert not (cli.workdir / "lpd").exists()
     assert fake.requests_to("GET", "/toolbox-proxy/*/files/download") == []
+
+
+def test_a_missing_sandbox_path_says_how_to_look(cli: Cli, fake: FakeDaytona) -> None:
+    fake.add_sandbox("box")
+    result = cli("sandbox", "cp", "box:logs/nope.txt", "here")
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr == (
+        "error: no such file or directory in the sandbox: box:/home/daytona/logs/nope.txt; see "
+        "what is there with `daytona-cli sandbox exec box -- ls -la /home/daytona/logs`\n"
+    )

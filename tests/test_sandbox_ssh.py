@@ -466,3 +466,12 @@ def test_the_remote_commands_own_options_need_no_separator(cli: Cli, fake: FakeD
     assert result.exit_code == 0, result
     access = only_access(fake)
     assert result.stdout == f"ssh -p 2222 -- {access['token']}@{HOST} 'ls -la --json'\n"
+
+
+def test_print_and_json_together_say_which_does_what(cli: Cli, fake: FakeDaytona) -> None:
+    result = cli("sandbox", "ssh", "demo", "--print", "--json")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert json.loads(result.stderr)["error"]["hint"] == (
+        "--print gives the ssh command, --json the access object: choose one"
+    )
+    assert fake.requests == []

@@ -224,8 +224,12 @@ def _info(files: SandboxFiles, remote: Remote, *, missing_ok: bool = False) -> J
             raise
         if missing_ok:
             return None
+        folder = posixpath.dirname(remote.path) or "."
         raise CliError(
-            Category.NOT_FOUND, f"no such file or directory in the sandbox: {remote}"
+            Category.NOT_FOUND,
+            f"no such file or directory in the sandbox: {remote}",
+            hint=f"see what is there with `daytona-cli sandbox exec {remote.sandbox} -- ls -la "
+            f"{shlex.quote(folder)}`",
         ) from None
 
 

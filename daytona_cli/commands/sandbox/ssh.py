@@ -242,7 +242,10 @@ def ssh(
     """
     app = AppContext.of(ctx, json_mode=json_output)
     if print_only and json_output:
-        raise usage("--print and --json cannot be used together")
+        raise usage(
+            "--print and --json cannot be used together",
+            hint="--print gives the ssh command, --json the access object: choose one",
+        )
     opts = SshOptions(
         target=check_identifier(target),
         command=command_line(command) if command else None,
