@@ -17,6 +17,7 @@ import pytest
 from mcp.types import LATEST_PROTOCOL_VERSION
 
 from daytona_cli.interrupts import REPEAT_WINDOW
+from daytona_cli.mcp_server.execute import POLL_CAP
 from tests.conftest import API_KEY, CLI
 from tests.fake_daytona import FakeDaytona
 from tests.fake_fixtures import is_running, wait_until
@@ -209,6 +210,9 @@ def test_closing_stdin_in_a_command_kills_it_and_the_server_ends(
         assert server.stderr is not None
         log = server.stderr.read().decode()
         assert not is_running(pid), log
+        # The call's own thread then meets a closed client: the cancellation's doing, not an
+        # internal error to report.
+        assert "internal error" not in log and "execute_command: error" not in log, log
         assert fake.sessions_of("busy") == [], log
         assert fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*"), log
         time.sleep(0.2)
@@ -236,10 +240,14 @@ def test_a_cancelled_call_kills_its_command_and_the_server_goes_on(
         send(server, {"id": 3, "method": "tools/list"})
         assert server.stdout is not None
         assert json.loads(server.stdout.readline())["id"] == 3
+        time.sleep(POLL_CAP + 0.5)  # the abandoned thread polls again, and finds no session
         assert server.stdin is not None
         server.stdin.close()
         assert stopped_within(server, 10) == 0
         assert not late.exists()
+        assert server.stderr is not None
+        log = server.stderr.read().decode()
+        assert "execute_command: error" not in log and "internal error" not in log, log
     finally:
         if server.poll() is None:
             server.kill()

@@ -84,6 +84,12 @@ class Cancel:
             self.session = session
 
 
+class Cancelled(Exception):
+    """The call was cancelled (:class:`Cancel`), so what failed after that (the session gone,
+    the client closed) is the cancellation's doing, not an error to report: nobody hears the
+    answer."""
+
+
 class CommandCut(Exception):
     """A command that did not get to its end (its timeout ran out, or following it failed)
     after writing ``stdout`` and ``stderr`` so far: the output is kept with the ``error``, as

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from daytona_cli import __version__
 from daytona_cli.errors import Category, CliError, usage
 from daytona_cli.hints import hint_for
-from daytona_cli.mcp_server.execute import STOP_GRACE
+from daytona_cli.mcp_server.execute import STOP_GRACE, Cancelled
 from daytona_cli.mcp_server.schema import TOOL_NAMES, register_tools
 from daytona_cli.mcp_server.tools import Session, ToolResult, Unfinished
 from daytona_cli.types import JSONObject
@@ -82,6 +82,8 @@ def answer(session: Session, name: str, work: Callable[[], ToolResult]) -> CallT
     """Run one tool call to its result, whatever happens: a failure is a tool error."""
     try:
         result = work()
+    except Cancelled:  # nobody hears this answer: nothing to log either
+        return CallToolResult(content=[TextContent(type="text", text="cancelled")], is_error=True)
     except Unfinished as exc:
         return failure(session, name, exc.error, exc.made, exc.text)
     except CliError as err:

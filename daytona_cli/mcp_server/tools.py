@@ -26,7 +26,7 @@ from daytona_cli.commands.sandbox.delete import delete_one
 from daytona_cli.context import AppContext
 from daytona_cli.errors import Category, CliError, usage
 from daytona_cli.mcp_server import summaries
-from daytona_cli.mcp_server.execute import Cancel, CommandCut, run_command
+from daytona_cli.mcp_server.execute import Cancel, Cancelled, CommandCut, run_command
 from daytona_cli.params import check_identifier, check_states, is_shell_name
 from daytona_cli.render.sandbox import describe
 from daytona_cli.render.text import inert
@@ -249,9 +249,13 @@ def execute_command(
     )
     try:
         result = run_command(app, sandbox, command, cwd=cwd, timeout=timeout, cancel=cancel)
-    except CommandCut as cut:  # (as `sandbox exec --json` after a timeout: exitCode null)
-        so_far: JSONObject = {"exitCode": None, "stdout": cut.stdout, "stderr": cut.stderr}
-        raise Unfinished(cut.error, so_far, summaries.output(so_far)) from None
+    except Exception as exc:
+        if cancel is not None and cancel.requested:
+            raise Cancelled from None  # the session deleted, the client closed: not errors
+        if not isinstance(exc, CommandCut):
+            raise
+        so_far: JSONObject = {"exitCode": None, "stdout": exc.stdout, "stderr": exc.stderr}
+        raise Unfinished(exc.error, so_far, summaries.output(so_far)) from None
     return ToolResult(dict(result), summaries.command(dict(result)))
 
 
