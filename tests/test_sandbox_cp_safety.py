@@ -25,21 +25,16 @@ from daytona_cli.errors import Category, CliError
 from daytona_cli.streams import Streams
 from tests.conftest import API_KEY, BASE_URL, CLI, Cli
 from tests.fake_daytona import FakeDaytona
+from tests.faults_helpers import installed_env
 from tests.test_readme import says
+from tests.test_sandbox_cp import DOWNLOAD, HOME, UPLOAD, remote
 
-UPLOAD = "/toolbox-proxy/*/files/upload-v2"
-DOWNLOAD = "/toolbox-proxy/*/files/download"
 EXECUTE = "/toolbox-proxy/*/process/execute"
-HOME = "/home/daytona"
 
 
 @pytest.fixture
 def box(fake: FakeDaytona) -> dict[str, Any]:
     return fake.add_sandbox("box")
-
-
-def remote(fake: FakeDaytona, path: str) -> Path:
-    return fake.host_path("box", path)
 
 
 def make_unreadable(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,7 +64,7 @@ def run_with(fake: FakeDaytona, workdir: Path, stdin: Any, *args: str, **flags: 
 def installed(served: str, *args: str | bytes, shell: str | None = None,
               **kwargs: Any) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """The installed command against the served fake; ``shell`` redirects (``<&-``) first."""
-    env = {**os.environ, "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served}
+    env = installed_env(served)
     argv: list[str | bytes] = [str(CLI), *args]
     if shell is not None:
         argv = ["sh", "-c", f'exec "$0" "$@" {shell}', *argv]
@@ -334,7 +329,7 @@ def test_a_signal_during_a_piped_upload_says_the_file_may_be_partly_written(
 ) -> None:  # fmt: skip
     target = remote(fake, f"{HOME}/keep3.txt")
     target.write_text("precious")
-    env = {**os.environ, "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served}
+    env = installed_env(served)
     with subprocess.Popen(
         [str(CLI), "sandbox", "cp", "-", "box:keep3.txt"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -676,7 +671,7 @@ def test_a_download_to_dev_stdout_writes_to_the_stream_and_keeps_what_is_around_
     (tmp_path / "logs").mkdir()
     log = tmp_path / "logs" / "build.log"
     log.write_text("important log\n")
-    env = {**os.environ, "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served}
+    env = installed_env(served)
     script = f'echo before; "$0" sandbox cp box:f.txt {dest}; echo "rc=$?"; echo after'
     ran = subprocess.run(["sh", "-c", f"{{ {script}; }} >> {log}", str(CLI)], env=env,
                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
@@ -729,7 +724,7 @@ def test_a_local_named_pipe_is_refused_but_process_substitution_is_copied(
         f"error: {pipe} is a named pipe: only files and folders can be copied; pipe it in "
         f"instead: `daytona-cli sandbox cp - SANDBOX:PATH < {pipe}`\n"
     )
-    env = {**os.environ, "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served}
+    env = installed_env(served)
     substituted = subprocess.run(["bash", "-c", f'"{CLI}" sandbox cp <(echo hi) box:ps'],
                                  env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert (substituted.returncode, substituted.stderr) == (0, "")
