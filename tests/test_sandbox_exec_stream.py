@@ -9,6 +9,7 @@ once the output has been seen. Ctrl-C and typed input need a real process (a sig
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -18,7 +19,7 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -304,13 +305,13 @@ def test_without_i_the_command_reads_an_empty_stdin_and_does_not_hang(
     assert fake.requests_to("POST", UPLOAD) == []
 
 
-def test_typed_lines_are_forwarded_as_they_come(
-    fake: FakeDaytona, served: str, box: dict[str, Any]
-) -> None:
+@contextlib.contextmanager
+def on_a_typing_terminal(served: str, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """The installed command with stdin on a pseudo-terminal (stdout and stderr piped): the
+    process and the terminal's other end, to type into; killed if still running at the end."""
     parent, child = os.openpty()
-    line = 'read a; echo "got $a"; read b; echo "got $b"'
     with subprocess.Popen(
-        [str(CLI), "sandbox", "exec", "-i", "box", "--", line],
+        [str(CLI), *args],
         stdin=child,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -318,16 +319,24 @@ def test_typed_lines_are_forwarded_as_they_come(
     ) as proc:
         os.close(child)
         try:
-            assert proc.stdout is not None
-            os.write(parent, b"one\n")
-            assert proc.stdout.readline() == b"got one\n"  # answered before the next is typed
-            os.write(parent, b"two\n")
-            assert proc.stdout.readline() == b"got two\n"
-            assert proc.wait(60) == 0
+            yield proc, parent
         finally:
             os.close(parent)
             if proc.poll() is None:
                 proc.kill()
+
+
+def test_typed_lines_are_forwarded_as_they_come(
+    fake: FakeDaytona, served: str, box: dict[str, Any]
+) -> None:
+    line = 'read a; echo "got $a"; read b; echo "got $b"'
+    with on_a_typing_terminal(served, "sandbox", "exec", "-i", "box", "--", line) as (proc, tty):
+        assert proc.stdout is not None
+        os.write(tty, b"one\n")
+        assert proc.stdout.readline() == b"got one\n"  # answered before the next is typed
+        os.write(tty, b"two\n")
+        assert proc.stdout.readline() == b"got two\n"
+        assert proc.wait(60) == 0
     inputs = fake.requests_to("POST", "/toolbox-proxy/*/process/session/*/command/*/input")
     assert [json.loads(r.content) for r in inputs] == [{"data": "one\n"}, {"data": "two\n"}]
 
@@ -343,22 +352,9 @@ def test_typed_lines_are_forwarded_as_they_come(
 def test_typed_input_read_to_its_end_ends_at_the_first_ctrl_d(
     fake: FakeDaytona, served: str, box: dict[str, Any], args: list[str], expected: bytes
 ) -> None:
-    parent, child = os.openpty()
-    with subprocess.Popen(
-        [str(CLI), *args],
-        stdin=child,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served},
-    ) as proc:
-        os.close(child)
-        try:
-            os.write(parent, b"a\nb\n\x04")  # one Ctrl-D, at the start of a line
-            out, err = proc.communicate(timeout=30)  # a second Ctrl-D was needed: times out
-        finally:
-            os.close(parent)
-            if proc.poll() is None:
-                proc.kill()
+    with on_a_typing_terminal(served, *args) as (proc, tty):
+        os.write(tty, b"a\nb\n\x04")  # one Ctrl-D, at the start of a line
+        out, err = proc.communicate(timeout=30)  # a second Ctrl-D was needed: times out
     assert (proc.returncode, out) == (0, expected), err
     if args[1] == "cp":
         assert fake.host_path("box", "typed.txt").read_bytes() == b"a\nb\n"
@@ -367,31 +363,19 @@ def test_typed_input_read_to_its_end_ends_at_the_first_ctrl_d(
 def test_ctrl_d_on_a_terminal_says_the_command_runs_on_and_how_to_end_it(
     fake: FakeDaytona, served: str, box: dict[str, Any]
 ) -> None:
-    parent, child = os.openpty()
-    with subprocess.Popen(
-        [str(CLI), "sandbox", "exec", "-i", "box", "--", 'read a; echo "got $a"; read b'],
-        stdin=child,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": served},
-    ) as proc:
-        os.close(child)
-        try:
-            assert proc.stdout is not None and proc.stderr is not None
-            os.write(parent, b"one\n")
-            assert proc.stdout.readline() == b"got one\n"
-            os.write(parent, b"\x04")  # Ctrl-D at the start of a line: end of input
-            ready, _, _ = select.select([proc.stderr], [], [], 30)
-            assert ready, "nothing said after Ctrl-D"
-            said = proc.stderr.readline().decode()
-            assert said == f"{INPUT_ENDED}\n"
-            assert proc.poll() is None  # the command still waits for its second line
-            proc.send_signal(signal.SIGINT)
-            assert proc.wait(60) == 130
-        finally:
-            os.close(parent)
-            if proc.poll() is None:
-                proc.kill()
+    line = 'read a; echo "got $a"; read b'
+    with on_a_typing_terminal(served, "sandbox", "exec", "-i", "box", "--", line) as (proc, tty):
+        assert proc.stdout is not None and proc.stderr is not None
+        os.write(tty, b"one\n")
+        assert proc.stdout.readline() == b"got one\n"
+        os.write(tty, b"\x04")  # Ctrl-D at the start of a line: end of input
+        ready, _, _ = select.select([proc.stderr], [], [], 30)
+        assert ready, "nothing said after Ctrl-D"
+        said = proc.stderr.readline().decode()
+        assert said == f"{INPUT_ENDED}\n"
+        assert proc.poll() is None  # the command still waits for its second line
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 130
 
 
 # -- timeout, Ctrl-C and failures: the session is always deleted ---------------------------------
