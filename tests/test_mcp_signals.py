@@ -6,10 +6,12 @@ raw JSON-RPC lines.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +26,20 @@ from tests.fake_fixtures import is_running, wait_until
 from tests.faults_helpers import FaultyFake
 
 
-def start(url: str, workdir: Path) -> subprocess.Popen[bytes]:
+@contextlib.contextmanager
+def running(url: str, workdir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``daytona-cli mcp`` against the fake at ``url``, its three streams piped; killed if it
+    is still running at the end, and its pipes closed."""
     env = {"PATH": "/usr/bin:/bin", "DAYTONA_API_KEY": API_KEY, "DAYTONA_API_URL": url}
-    return subprocess.Popen(
+    with subprocess.Popen(
         [str(CLI), "mcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, env=env, cwd=workdir,
-    )  # fmt: skip
+    ) as server:  # fmt: skip
+        try:
+            yield server
+        finally:
+            if server.poll() is None:
+                server.kill()
 
 
 def send(server: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
@@ -61,26 +71,18 @@ def stopped_within(server: subprocess.Popen[bytes], seconds: float) -> int | Non
 def test_an_idle_server_stops_at_once(
     fake: FakeDaytona, served: str, isolated: Path, signum: int, code: int
 ) -> None:
-    server = start(served, isolated)
-    try:
+    with running(served, isolated) as server:
         initialize(server)
         server.send_signal(signum)
         # stdin stays open: the server must not wait for the host's next line.
         assert stopped_within(server, 10) == code
-    finally:
-        if server.poll() is None:
-            server.kill()
-        for stream in (server.stdin, server.stdout, server.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_a_server_stopped_in_a_command_deletes_its_session_first(
     fake: FakeDaytona, served: str, isolated: Path
 ) -> None:
     box = fake.add_sandbox("busy")
-    server = start(served, isolated)
-    try:
+    with running(served, isolated) as server:
         initialize(server)
         send(server, {"id": 2, "method": "tools/call", "params": {
             "name": "execute_command", "arguments": {"sandbox": "busy", "command": "sleep 30"},
@@ -92,12 +94,6 @@ def test_a_server_stopped_in_a_command_deletes_its_session_first(
         log = server.stderr.read().decode()
         assert fake.sessions_of(box["id"]) == [], log
         assert fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*")
-    finally:
-        if server.poll() is None:
-            server.kill()
-        for stream in (server.stdin, server.stdout, server.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_a_second_sigterm_does_not_cut_the_tidy_up_short(isolated: Path) -> None:
@@ -107,28 +103,20 @@ def test_a_second_sigterm_does_not_cut_the_tidy_up_short(isolated: Path) -> None
     box = fake.add_sandbox("busy")
     fake.hold_answers("DELETE", "/toolbox-proxy/*/process/session/*")
     try:
-        with fake.serve() as url:
-            server = start(url, isolated)
-            try:
-                initialize(server)
-                send(server, {"id": 2, "method": "tools/call", "params": {
-                    "name": "execute_command",
-                    "arguments": {"sandbox": "busy", "command": "sleep 30"},
-                }})  # fmt: skip
-                wait_until(lambda: bool(fake.sessions_of(box["id"])))
-                server.send_signal(signal.SIGTERM)
-                wait_until(lambda: bool(fake.requests_to("DELETE", "/toolbox-proxy/*")))
-                server.send_signal(signal.SIGTERM)
-                fake.release()
-                assert stopped_within(server, 10) == 143
-                assert server.stderr is not None
-                log = server.stderr.read().decode()
-            finally:
-                if server.poll() is None:
-                    server.kill()
-                for stream in (server.stdin, server.stdout, server.stderr):
-                    if stream is not None:
-                        stream.close()
+        with fake.serve() as url, running(url, isolated) as server:
+            initialize(server)
+            send(server, {"id": 2, "method": "tools/call", "params": {
+                "name": "execute_command",
+                "arguments": {"sandbox": "busy", "command": "sleep 30"},
+            }})  # fmt: skip
+            wait_until(lambda: bool(fake.sessions_of(box["id"])))
+            server.send_signal(signal.SIGTERM)
+            wait_until(lambda: bool(fake.requests_to("DELETE", "/toolbox-proxy/*")))
+            server.send_signal(signal.SIGTERM)
+            fake.release()
+            assert stopped_within(server, 10) == 143
+            assert server.stderr is not None
+            log = server.stderr.read().decode()
     finally:
         fake.release()
         fake.close()
@@ -144,29 +132,24 @@ def test_a_later_ctrl_c_during_the_tidy_up_exits_at_once_and_says_what_may_still
     fake.hold_answers("DELETE", "/toolbox-proxy/*/process/session/*")
     try:
         with fake.serve() as url:
-            server = start(url, isolated)
             try:
-                initialize(server)
-                send(server, {"id": 2, "method": "tools/call", "params": {
-                    "name": "execute_command",
-                    "arguments": {"sandbox": "busy", "command": "sleep 30"},
-                }})  # fmt: skip
-                wait_until(lambda: bool(fake.sessions_of(box["id"])))
-                server.send_signal(signal.SIGINT)
-                wait_until(lambda: bool(fake.requests_to("DELETE", "/toolbox-proxy/*")))
-                # A person pressing again, not a program repeating itself: after the window.
-                time.sleep(REPEAT_WINDOW + 0.2)
-                server.send_signal(signal.SIGINT)
-                assert stopped_within(server, 10) == 130
-                assert server.stderr is not None
-                log = server.stderr.read().decode()
+                with running(url, isolated) as server:
+                    initialize(server)
+                    send(server, {"id": 2, "method": "tools/call", "params": {
+                        "name": "execute_command",
+                        "arguments": {"sandbox": "busy", "command": "sleep 30"},
+                    }})  # fmt: skip
+                    wait_until(lambda: bool(fake.sessions_of(box["id"])))
+                    server.send_signal(signal.SIGINT)
+                    wait_until(lambda: bool(fake.requests_to("DELETE", "/toolbox-proxy/*")))
+                    # A person pressing again, not a program repeating itself: after the window.
+                    time.sleep(REPEAT_WINDOW + 0.2)
+                    server.send_signal(signal.SIGINT)
+                    assert stopped_within(server, 10) == 130
+                    assert server.stderr is not None
+                    log = server.stderr.read().decode()
             finally:
                 fake.release()  # the held deletion, answered to no one
-                if server.poll() is None:
-                    server.kill()
-                for stream in (server.stdin, server.stdout, server.stderr):
-                    if stream is not None:
-                        stream.close()
     finally:
         fake.release()
         fake.close()
@@ -198,8 +181,7 @@ def call_long_command(server: subprocess.Popen[bytes], fake: FakeDaytona) -> tup
 def test_closing_stdin_in_a_command_kills_it_and_the_server_ends(
     fake: FakeDaytona, served: str, isolated: Path
 ) -> None:
-    server = start(served, isolated)
-    try:
+    with running(served, isolated) as server:
         initialize(server)
         pid, late = call_long_command(server, fake)
         assert server.stdin is not None
@@ -217,19 +199,12 @@ def test_closing_stdin_in_a_command_kills_it_and_the_server_ends(
         assert fake.requests_to("DELETE", "/toolbox-proxy/*/process/session/*"), log
         time.sleep(0.2)
         assert not late.exists()
-    finally:
-        if server.poll() is None:
-            server.kill()
-        for stream in (server.stdin, server.stdout, server.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_a_cancelled_call_kills_its_command_and_the_server_goes_on(
     fake: FakeDaytona, served: str, isolated: Path
 ) -> None:
-    server = start(served, isolated)
-    try:
+    with running(served, isolated) as server:
         initialize(server)
         pid, late = call_long_command(server, fake)
         send(server, {"method": "notifications/cancelled", "params": {"requestId": 2}})
@@ -248,9 +223,3 @@ def test_a_cancelled_call_kills_its_command_and_the_server_goes_on(
         assert server.stderr is not None
         log = server.stderr.read().decode()
         assert "execute_command: error" not in log and "internal error" not in log, log
-    finally:
-        if server.poll() is None:
-            server.kill()
-        for stream in (server.stdin, server.stdout, server.stderr):
-            if stream is not None:
-                stream.close()
